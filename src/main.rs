@@ -1,0 +1,25 @@
+//! Entry point: parse arguments, run the command, print errors as one line each, map to an exit code.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = hwinv::cli::Cli::parse();
+    match hwinv::commands::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (`hwinv hosts | head`) is not an error worth reporting.
+            if err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("caused by: {cause}");
+            }
+            ExitCode::from(hwinv::commands::exit::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! What runs on a host and how its output becomes a [`Snapshot`](crate::model::Snapshot).
+//!
+//! `script.sh` is the one script sent to a host; `frame` splits its output into sections; the OS modules
+//! turn section text into facts. Everything here is pure: no process, no file, no clock.
+
+pub mod collect;
+pub mod frame;
+pub mod gpu;
+pub mod linux;
+pub mod macos;
+
+pub use collect::{collect, CollectError, Context};
+pub use frame::{Section, Sections};
+
+/// The probe script, embedded so a remote host needs nothing installed.
+pub const SCRIPT: &str = include_str!("script.sh");
+
+/// The script as sent: boundary and section selection prepended.
+pub fn script_with(boundary: &str, sections: &[&str]) -> String {
+    let selection = if sections.is_empty() {
+        "all".to_string()
+    } else {
+        sections.join(" ")
+    };
+    format!("HWINV_B={boundary}\nHWINV_SECTIONS='{selection}'\n{SCRIPT}")
+}

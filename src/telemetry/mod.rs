@@ -1,0 +1,2 @@
+//! Telemetry (in progress).
+pub mod cli;
