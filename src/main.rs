@@ -15,11 +15,14 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("caused by: {cause}");
-            }
+            // One line: the context chain joined by ": ", so fleet logs and scripts can grep it.
+            eprintln!("error: {}", one_line(&format!("{err:#}")));
             ExitCode::from(hwinv::commands::exit::FAILURE)
         }
     }
+}
+
+/// Collapse whitespace runs (remote stderr may carry newlines) so an error stays on one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

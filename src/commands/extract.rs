@@ -125,9 +125,12 @@ pub fn extract_one(store: &Store, origin: &Origin, opts: &Options) -> Result<Ext
     let label = origin.label();
     let started = Instant::now();
     let events_path = store.events_path();
-    if let Some(name) = &opts.name {
-        hostname::validate(name)?;
-    }
+    let event_host = opts
+        .name
+        .as_deref()
+        .filter(|n| hostname::validate(n).is_ok())
+        .unwrap_or(&label)
+        .to_string();
     let log = |kind: &str, host: &str, details: serde_json::Value| {
         // The event log is a record, not a gate: failing to write it must not hide the real outcome.
         if let Err(e) = events::append(
@@ -144,7 +147,7 @@ pub fn extract_one(store: &Store, origin: &Origin, opts: &Options) -> Result<Ext
     };
     log(
         "inventory.extraction.started",
-        opts.name.as_deref().unwrap_or(&label),
+        &event_host,
         json!({"transport": transport_kind(origin), "target": label}),
     );
     match probe_and_store(store, origin, opts) {
@@ -182,7 +185,7 @@ pub fn extract_one(store: &Store, origin: &Origin, opts: &Options) -> Result<Ext
             let reason = format!("{err:#}");
             log(
                 "inventory.extraction.failed",
-                opts.name.as_deref().unwrap_or(&label),
+                &event_host,
                 json!({"target": label, "error": reason}),
             );
             Err(err.context(format!("extracting '{label}' failed")))
@@ -228,6 +231,9 @@ fn boundary() -> Result<String> {
 }
 
 fn probe_and_store(store: &Store, origin: &Origin, opts: &Options) -> Result<(Snapshot, Vec<PathBuf>)> {
+    if let Some(name) = &opts.name {
+        hostname::validate(name)?;
+    }
     let sections = probe_sections(origin, opts.timeout)?;
     let target = match origin {
         Origin::Local => None,
@@ -242,6 +248,9 @@ fn probe_and_store(store: &Store, origin: &Origin, opts: &Options) -> Result<(Sn
         generator: format!("hwinv {}", env!("CARGO_PKG_VERSION")),
     };
     let mut snapshot = probe::collect(&sections, &ctx)?;
+    if matches!(origin, Origin::Local) {
+        prefer_nvml(&mut snapshot);
+    }
     if let Some(name) = &opts.name {
         snapshot.system_info.hostname = name.clone();
     }
@@ -268,6 +277,24 @@ fn probe_and_store(store: &Store, origin: &Origin, opts: &Options) -> Result<(Sn
     let written = vec![saved.snapshot, saved.latest, inv_nix, hosts_nix];
     super::git::track(store.root(), &written, opts.git_add);
     Ok((snapshot, written))
+}
+
+/// Locally, NVML is the stable interface to NVIDIA GPUs: when it answers with GPUs, its list replaces
+/// what nvidia-smi's output gave.
+fn prefer_nvml(snapshot: &mut Snapshot) {
+    let Some(gpus) = crate::transport::nvml::local_gpus().filter(|g| !g.is_empty()) else {
+        return;
+    };
+    snapshot.gpus = Some(gpus);
+    snapshot.warnings.retain(|w| !w.starts_with("nvidia_smi"));
+    snapshot.sections.insert(
+        "nvml".into(),
+        crate::model::SectionReport {
+            status: crate::model::SectionStatus::Ok,
+            exit_code: None,
+            message: None,
+        },
+    );
 }
 
 /// Render `hardware.nix` for a snapshot.

@@ -4,6 +4,7 @@
 
 pub mod git;
 pub mod local;
+pub mod nvml;
 pub mod process;
 pub mod replay;
 pub mod ssh;

@@ -1,1 +1,6 @@
-mod placeholder {}
+//! One integration-test binary (see Cargo.toml `autotests = false`).
+#![allow(clippy::disallowed_methods)] // tests start real sshd, nix, nats-server and friends
+
+mod extract;
+mod probe;
+mod util;
