@@ -1,73 +1,87 @@
 # hwinv probe: one POSIX sh script per extraction, fed on stdin (`sh -s`) locally or over SSH.
 #
-# hwinv prepends two lines: HWINV_B=<random boundary> and HWINV_SECTIONS=<space-separated list or "all">.
-# Every section runs in the background under its own time bound, writing to a private temp dir; then the
-# sections are printed in a fixed order, each framed as
+# hwinv prepends HWINV_B=<random boundary> and HWINV_SECTIONS=<space-separated names or "all">.
+# Sections are grouped; each group runs in the background under one time bound, so a slow tool
+# (system_profiler, nvidia-smi, lsblk on a sick disk) cannot hold up the others, and groups run side by side.
+# Every section is printed framed as
 #   <B> begin NAME
 #   ...stdout...
 #   <B> stderr NAME
 #   ...stderr...
 #   <B> end NAME EXIT_STATUS TIMED_OUT(0|1)
-# and the whole output ends with "<B> done". A newline is printed before each marker so a section whose
-# output lacks a final newline still frames; the reader strips exactly that one newline.
-# Commands are called by name (never by absolute path) so the user's PATH decides, as a login would.
+# and the output ends with "<B> done". A newline is printed before each marker so a section whose output
+# lacks a final newline still frames; the reader strips exactly that one newline. Commands are called by
+# name, never by absolute path, so the user's PATH decides as it would for a login.
 
 umask 077
-T=$(mktemp -d 2>/dev/null || { d="${TMPDIR:-/tmp}/hwinv.$$"; mkdir -m 700 "$d" && echo "$d"; }) || exit 70
+T=$(mktemp -d 2>/dev/null || { d="${TMPDIR:-/tmp}/hwinv.$$" && mkdir -m 700 "$d" && echo "$d"; }) || exit 70
 trap 'rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM HUP
 LC_ALL=C
 export LC_ALL
-ORDER=""
+GROUPS_STARTED=""
 
-# run NAME SECONDS COMMAND [ARGS...]: start a bounded section in the background.
-run() {
+# section NAME COMMAND [ARGS...]: run one section inline, framed (called inside a group).
+section() {
   n=$1
-  s=$2
-  shift 2
+  shift
   case " $HWINV_SECTIONS " in
     *" all "* | *" $n "*) ;;
     *) return 0 ;;
   esac
-  ORDER="$ORDER $n"
+  echo "$n" >"$T/$G.cur"
+  printf '\n%s begin %s\n' "$HWINV_B" "$n"
+  "$@" 2>"$T/$G.err" </dev/null
+  rc=$?
+  t=0
+  if [ -e "$T/$G.timeout" ]; then
+    read -r tn <"$T/$G.timeout"
+    [ "$tn" = "$n" ] && t=1
+  fi
+  printf '\n%s stderr %s\n' "$HWINV_B" "$n"
+  [ -s "$T/$G.err" ] && cat "$T/$G.err"
+  printf '\n%s end %s %s %s\n' "$HWINV_B" "$n" "$rc" "$t"
+  : >"$T/$G.cur"
+}
+
+# group NAME SECONDS: run the function grp_NAME in the background into $T/NAME.out, killed after SECONDS.
+group() {
+  g=$1
+  s=$2
+  GROUPS_STARTED="$GROUPS_STARTED $g"
   (
-    "$@" >"$T/$n.out" 2>"$T/$n.err" </dev/null &
+    G=$g
+    "grp_$g" >"$T/$g.out" 2>/dev/null &
     p=$!
     (
       trap 'kill "$sp" 2>/dev/null; exit 0' TERM
       sleep "$s" &
       sp=$!
       wait "$sp"
-      : >"$T/$n.timeout"
-      kill -TERM "$p" 2>/dev/null
-      sleep 1
+      # Stop the tool of the section that overran; the group goes on and frames it as timed out.
+      cp "$T/$g.cur" "$T/$g.timeout" 2>/dev/null || : >"$T/$g.timeout"
+      pkill -TERM -P "$p" 2>/dev/null
+      sleep 2
+      # Still stuck (a tool that ignores TERM): end the whole group; the reader closes its section.
+      pkill -KILL -P "$p" 2>/dev/null
       kill -KILL "$p" 2>/dev/null
     ) >/dev/null 2>&1 &
     w=$!
     wait "$p"
-    echo $? >"$T/$n.rc"
     kill -TERM "$w" 2>/dev/null
   ) &
 }
 
-# need TOOL: exit 127 (reported as "missing") when TOOL is not on PATH.
+# need TOOL || return: status 127 (reported as "missing") when TOOL is not on PATH.
 need() {
-  command -v "$1" >/dev/null 2>&1 || {
-    echo "$1: command not found" >&2
-    exit 127
-  }
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "$1: command not found" >&2
+  return 127
 }
 
-# Print every existing file as "path:value" lines; unreadable files go to stderr.
+# Print files as "path:value" lines in one process; unreadable files are named on stderr.
 show() {
-  for f in "$@"; do
-    [ -e "$f" ] || continue
-    if [ -r "$f" ]; then
-      v=$(tr -d '\000' <"$f" 2>/dev/null) && printf '%s:%s\n' "$f" "$v"
-    else
-      echo "$f: Permission denied" >&2
-    fi
-  done
+  grep -a -s -H '' "$@"
   return 0
 }
 
@@ -82,82 +96,99 @@ sec_memory_blocks() {
   show /sys/devices/system/memory/block_size_bytes /sys/devices/system/memory/memory[0-9]*/online
 }
 sec_dmi() {
+  for f in /sys/class/dmi/id/product_serial /sys/class/dmi/id/board_serial; do
+    [ -e "$f" ] && [ ! -r "$f" ] && echo "$f: Permission denied" >&2
+  done
   show /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name /sys/class/dmi/id/product_version \
     /sys/class/dmi/id/product_serial /sys/class/dmi/id/board_vendor /sys/class/dmi/id/board_name \
     /sys/class/dmi/id/chassis_type /proc/device-tree/model /proc/device-tree/serial-number
 }
 sec_lsblk() {
-  need lsblk
+  need lsblk || return
   lsblk -J -b -d -o NAME,SIZE,TYPE,MODEL,SERIAL,TRAN,ROTA,RM,VENDOR 2>/dev/null || lsblk -J -b -d
 }
 sec_ip_addr() {
-  need ip
+  need ip || return
   ip -j addr show
 }
 sec_net_sysfs() {
   show /sys/class/net/*/address /sys/class/net/*/operstate /sys/class/net/*/speed /sys/class/net/*/mtu \
-    /sys/class/net/*/type 2>/dev/null
+    /sys/class/net/*/type
 }
 sec_nvidia_smi() {
-  need nvidia-smi
+  need nvidia-smi || return
   nvidia-smi -q -x
 }
 sec_mac_hostname() {
-  need scutil
+  need scutil || return
   scutil --get LocalHostName
 }
 sec_sw_vers() {
-  need sw_vers
+  need sw_vers || return
   sw_vers
 }
 sec_sysctl() { sysctl hw machdep kern; }
 sec_rosetta() { sysctl -n sysctl.proc_translated; }
 sec_sp() {
-  need system_profiler
+  need system_profiler || return
   system_profiler -json "$1"
 }
 sec_ifconfig() {
-  need ifconfig
+  need ifconfig || return
   ifconfig -a
 }
 
+grp_linux() {
+  section uname sec_uname
+  section os_release sec_os_release
+  section cpuinfo cat /proc/cpuinfo
+  section cpu_topology sec_cpu_topology
+  section meminfo cat /proc/meminfo
+  section memory_blocks sec_memory_blocks
+  section dmi sec_dmi
+  section ip_addr sec_ip_addr
+  section net_sysfs sec_net_sysfs
+}
+grp_lsblk() { section lsblk sec_lsblk; }
+grp_nvidia() { section nvidia_smi sec_nvidia_smi; }
+grp_darwin() {
+  section uname sec_uname
+  section hostname sec_mac_hostname
+  section sw_vers sec_sw_vers
+  section sysctl sec_sysctl
+  section rosetta sec_rosetta
+  section ifconfig sec_ifconfig
+}
+# system_profiler stalls for seconds (SPHardwareDataType waits on the Activation Lock check): each data
+# type gets its own bound and they run side by side.
+grp_sp_hardware() { section sp_hardware sec_sp SPHardwareDataType; }
+grp_sp_displays() { section sp_displays sec_sp SPDisplaysDataType; }
+grp_sp_storage() { section sp_storage sec_sp SPStorageDataType; }
+
 kernel=$(uname -s 2>/dev/null)
 printf '%s hwinv-probe 1 %s\n' "$HWINV_B" "$kernel"
-run uname 5 sec_uname
+slow=${HWINV_SLOW_TIMEOUT:-8}
 case "$kernel" in
   Darwin)
-    run hostname 5 sec_mac_hostname
-    run sw_vers 5 sec_sw_vers
-    run sysctl 5 sec_sysctl
-    run rosetta 5 sec_rosetta
-    # system_profiler stalls for seconds (SPHardwareDataType waits on the Activation Lock check): bounded,
-    # and run side by side so the slowest one sets the pace.
-    run sp_hardware "${HWINV_SLOW_TIMEOUT:-8}" sec_sp SPHardwareDataType
-    run sp_displays "${HWINV_SLOW_TIMEOUT:-8}" sec_sp SPDisplaysDataType
-    run sp_storage "${HWINV_SLOW_TIMEOUT:-8}" sec_sp SPStorageDataType
-    run ifconfig 5 sec_ifconfig
+    group sp_hardware "$slow"
+    group sp_displays "$slow"
+    group sp_storage "$slow"
+    group darwin 5
     ;;
   *)
-    run os_release 5 sec_os_release
-    run cpuinfo 5 cat /proc/cpuinfo
-    run cpu_topology 5 sec_cpu_topology
-    run meminfo 5 cat /proc/meminfo
-    run memory_blocks 5 sec_memory_blocks
-    run dmi 5 sec_dmi
-    run lsblk 5 sec_lsblk
-    run ip_addr 5 sec_ip_addr
-    run net_sysfs 5 sec_net_sysfs
-    run nvidia_smi "${HWINV_SLOW_TIMEOUT:-8}" sec_nvidia_smi
+    group nvidia "$slow"
+    group lsblk 5
+    group linux 5
     ;;
 esac
 wait
-for n in $ORDER; do
-  printf '\n%s begin %s\n' "$HWINV_B" "$n"
-  cat "$T/$n.out" 2>/dev/null
-  printf '\n%s stderr %s\n' "$HWINV_B" "$n"
-  cat "$T/$n.err" 2>/dev/null
-  t=0
-  [ -e "$T/$n.timeout" ] && t=1
-  printf '\n%s end %s %s %s\n' "$HWINV_B" "$n" "$(cat "$T/$n.rc" 2>/dev/null || echo 255)" "$t"
+for g in $GROUPS_STARTED; do
+  cat "$T/$g.out" 2>/dev/null
+  # A group killed at its bound: close the section it was in, marked as timed out.
+  if [ -e "$T/$g.timeout" ] && [ -s "$T/$g.cur" ]; then
+    n=$(cat "$T/$g.cur")
+    printf '\n%s stderr %s\n' "$HWINV_B" "$n"
+    printf '\n%s end %s 143 1\n' "$HWINV_B" "$n"
+  fi
 done
 printf '%s done\n' "$HWINV_B"

@@ -109,8 +109,7 @@ fn last_line(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     text.lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Warning: Permanently added"))
-        .last()
+        .rfind(|l| !l.is_empty() && !l.starts_with("Warning: Permanently added"))
         .unwrap_or("exit status 255 with no message")
         .chars()
         .filter(|c| !c.is_control())
