@@ -143,14 +143,36 @@ impl Tiers {
 }
 
 /// Total size of internal (non-removable) disks in decimal GB, rounded down.
+///
+/// On macOS, system_profiler reports the APFS container, which is smaller than the drive by its boot and
+/// recovery partitions (about 6 GB on Apple Silicon: a "1 TB" AP1024Z shows 994 GB). There a disk within
+/// 3 % below a standard capacity counts as that capacity, so the Mac lands in the tier its label says.
+/// Linux reports whole-device sizes, which are used as they are.
 pub fn storage_gb(snap: &Snapshot) -> u64 {
-    let bytes: u64 = snap
-        .disks
+    let macos = snap.os.family == crate::model::OsFamily::Macos;
+    snap.disks
         .iter()
         .filter(|d| !d.removable)
-        .map(|d| d.size_bytes)
-        .fold(0u64, u64::saturating_add);
-    bytes / 1_000_000_000
+        .map(|d| {
+            let gb = d.size_bytes / 1_000_000_000;
+            if macos {
+                nominal_capacity_gb(gb)
+            } else {
+                gb
+            }
+        })
+        .fold(0u64, u64::saturating_add)
+}
+
+/// The standard drive capacity (decimal GB) that `gb` falls at most 3 % short of, else `gb`.
+fn nominal_capacity_gb(gb: u64) -> u64 {
+    const CAPACITIES: [u64; 14] = [
+        128, 250, 256, 500, 512, 1000, 1024, 2000, 2048, 4000, 4096, 8000, 8192, 16000,
+    ];
+    CAPACITIES
+        .into_iter()
+        .find(|&c| gb < c && gb.saturating_mul(100) >= c * 97)
+        .unwrap_or(gb)
 }
 
 #[cfg(test)]
@@ -174,6 +196,15 @@ mod tests {
             .map(|s| (s.min_gb, s.jetstream_max_file_gb, s.retention_days))
             .collect();
         assert_eq!(st, [(1000, 500, 90), (500, 200, 30), (0, 100, 14)]);
+    }
+
+    #[test]
+    fn apfs_containers_count_as_the_drive_they_sit_on() {
+        assert_eq!(nominal_capacity_gb(994), 1000);
+        assert_eq!(nominal_capacity_gb(494), 500);
+        assert_eq!(nominal_capacity_gb(1000), 1000);
+        assert_eq!(nominal_capacity_gb(900), 900);
+        assert_eq!(nominal_capacity_gb(274), 274);
     }
 
     #[test]

@@ -2,5 +2,6 @@
 #![allow(clippy::disallowed_methods)] // tests start real sshd, nix, nats-server and friends
 
 mod extract;
+mod render;
 mod probe;
 mod util;
