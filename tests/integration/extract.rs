@@ -340,3 +340,26 @@ fn redaction_is_stable_within_an_inventory() {
     assert!(serials[0].starts_with("redacted:"));
     assert_eq!(serials[0], serials[1]);
 }
+
+#[test]
+fn a_write_failure_midway_leaves_no_half_written_file() {
+    // RLIMIT_FSIZE makes every write past a few hundred bytes fail as a full disk would, mid-file.
+    let root = tempfile::tempdir().unwrap();
+    let capture = fixture_capture();
+    let capdir = capture.path().join("cap");
+    let (code, _, err) = run(hwinv(root.path()).arg("extract").arg("--replay").arg(&capdir));
+    assert_eq!(code, 0, "{err}");
+    let events_path = root.path().join("inventory/events.jsonl");
+    let before: Vec<_> = tree(root.path()).into_iter().filter(|(p, _)| p != &events_path).collect();
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 1; exec '{}' --root '{}' extract --replay '{}'",
+        env!("CARGO_BIN_EXE_hwinv"),
+        root.path().display(),
+        capdir.display()
+    );
+    let (code, _, err) = run(Command::new("sh").arg("-c").arg(script));
+    assert_ne!(code, 0);
+    assert!(err.contains("File too large"), "{err}");
+    let after: Vec<_> = tree(root.path()).into_iter().filter(|(p, _)| p != &events_path).collect();
+    assert_eq!(before, after, "nothing half-written, no temp file left, latest unchanged");
+}
