@@ -150,8 +150,8 @@ impl Sample {
             ("process_rss_mb", self.process_rss_mb),
         ];
         for (field, v) in floats {
-            // `!(v >= 0)` also catches NaN.
-            if let Some(v) = v.filter(|v| !(*v >= 0.0)) {
+            // NaN is refused too: it is not in 0..=MAX.
+            if let Some(v) = v.filter(|v| !(0.0..=f64::MAX).contains(v)) {
                 return Err(RejectReason::NegativeSize {
                     field,
                     value: v.to_string(),

@@ -1,7 +1,7 @@
 //! End-to-end extraction: this machine, a real sshd on loopback serving this machine and a simulated
 //! macOS host, replayed captures, and every failure mode leaving the inventory untouched.
 
-use crate::util::{fixture, hwinv, require, run, tree, FakeMac, Sshd};
+use crate::util::{hwinv, require, run, tree, FakeMac, Sshd};
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
@@ -320,7 +320,7 @@ fn capture_replays_through_the_same_parsers_and_same_second_runs_do_not_collide(
     let snaps: Vec<Value> = names.iter().map(|n| json(&dir.join(n))).collect();
     assert!(snaps.windows(2).all(|w| hardware_part(&w[0]) == hardware_part(&w[1])));
     // latest points at the one written last, whatever its name.
-    let last_event = events(root.path()).into_iter().filter(|e| e["type"] == "inventory.extraction.completed").last().unwrap();
+    let last_event = events(root.path()).into_iter().rfind(|e| e["type"] == "inventory.extraction.completed").unwrap();
     assert!(last_event["details"]["snapshot"].as_str().unwrap().ends_with(latest.to_str().unwrap()));
 }
 

@@ -1,7 +1,9 @@
 //! One integration-test binary (see Cargo.toml `autotests = false`).
 #![allow(clippy::disallowed_methods)] // tests start real sshd, nix, nats-server and friends
+#![allow(unreachable_pub)] // helpers shared between test modules
 
 mod extract;
 mod render;
 mod probe;
+mod telemetry;
 mod util;

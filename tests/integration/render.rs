@@ -6,13 +6,12 @@ use hwinv::model::Source;
 use hwinv::probe::{collect, Context};
 use hwinv::rules::{Tiers, DEFAULT_TIERS};
 use hwinv::transport::replay::read_capture;
-use std::path::Path;
 
 #[test]
 fn hardware_nix_for_every_fixture_host() {
     let tiers = Tiers::parse(DEFAULT_TIERS).unwrap();
     let empty_root = tempfile::tempdir().unwrap();
-    insta::glob!("../fixtures/hosts", "*", |dir: &Path| {
+    insta::glob!("../fixtures/hosts", "*", |dir: &std::path::Path| {
         if !dir.join("uname.status").exists() {
             return;
         }

@@ -162,19 +162,6 @@ impl Sshd {
             "IdentityAgent=none".into(),
         ]
     }
-
-    /// A plain ssh command to this server (for comparisons).
-    pub fn ssh(&self) -> Command {
-        let d = self.dir.path();
-        let mut c = Command::new("ssh");
-        c.args(["-T", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "IdentitiesOnly=yes"])
-            .arg("-o")
-            .arg(format!("UserKnownHostsFile={}", d.join("known_hosts").display()))
-            .arg("-i")
-            .arg(d.join("user_key"))
-            .args(["-p", &self.port.to_string(), "-l", &whoami(), "127.0.0.1"]);
-        c
-    }
 }
 
 impl Drop for Sshd {
