@@ -37,6 +37,12 @@ pub struct Snapshot {
     pub sections: BTreeMap<String, SectionReport>,
     /// Human-readable notes about missing or partial data, sorted.
     pub warnings: Vec<String>,
+    /// Services answering on the host's loopback, systemd units and containers, probed from the host itself
+    /// during extraction; absent when those probes did not run (older snapshots, captures without them).
+    /// This is volatile state, not hardware: hardware comparisons (`compare`, `diff`, "did the hardware
+    /// change") must leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Services>,
 }
 
 /// Where the facts came from.
@@ -277,4 +283,88 @@ pub struct SectionReport {
     pub exit_code: Option<i32>,
     /// First line of the reason when not `ok`.
     pub message: Option<String>,
+}
+
+/// Services on a host at extraction time (volatile state, kept out of hardware comparisons).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Services {
+    /// HTTP health probes by service name; `null` when they could not run (no curl or wget, see `sections`).
+    pub http: Option<BTreeMap<String, ServiceState>>,
+    /// LLM models by the name of the (Ollama) service that reported them; only services that answered.
+    pub llm: BTreeMap<String, LlmInfo>,
+    /// systemd service units by unit name (installed ones only); `null` without a usable `systemctl`.
+    pub systemd_units: Option<BTreeMap<String, SystemdUnit>>,
+    /// Docker containers by name, running or not; `null` without a usable `docker`.
+    pub containers: Option<BTreeMap<String, Container>>,
+    /// What happened to the `services`, `systemd` and `docker` probe sections that were run.
+    pub sections: BTreeMap<String, SectionReport>,
+}
+
+/// One HTTP health probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceState {
+    /// URL probed, from the host itself.
+    pub url: String,
+    /// HTTP status that means "up".
+    pub expected_status: u16,
+    /// True when the service answered with the expected status within the time bound.
+    pub up: bool,
+    /// HTTP status received; `null` when nothing answered.
+    pub http_status: Option<u16>,
+    /// Why it is down (`connection refused`, `no answer within 2 s`, `HTTP status 500, expected 200`).
+    pub error: Option<String>,
+}
+
+/// What an LLM server (Ollama) reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmInfo {
+    /// Server kind: `ollama`.
+    pub provider: String,
+    /// Models installed (Ollama `/api/tags`), sorted by name; `null` when the list could not be read.
+    pub available: Option<Vec<LlmModel>>,
+    /// Models loaded in memory now (Ollama `/api/ps`), sorted by name; `null` when unknown.
+    pub loaded: Option<Vec<LlmModel>>,
+    /// Why a list is unknown.
+    pub error: Option<String>,
+}
+
+/// One LLM model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmModel {
+    /// Model name with tag (`qwen2.5:7b`).
+    pub name: String,
+    /// Size in bytes (on disk for installed models; in memory for loaded ones).
+    pub size_bytes: Option<u64>,
+    /// Model family (`llama`, `qwen2`).
+    pub family: Option<String>,
+    /// Parameter count as the server words it (`7.6B`).
+    pub parameter_size: Option<String>,
+    /// Quantisation (`Q4_K_M`).
+    pub quantization: Option<String>,
+    /// Bytes of the loaded model held in GPU memory; `null` for installed-only models.
+    pub vram_bytes: Option<u64>,
+    /// Context length the loaded model runs with; `null` when not reported.
+    pub context_length: Option<u64>,
+}
+
+/// State of one systemd unit (`systemctl list-units` columns).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemdUnit {
+    /// LOAD column (`loaded`, `masked`).
+    pub load: String,
+    /// ACTIVE column (`active`, `inactive`, `failed`).
+    pub active: String,
+    /// SUB column (`running`, `exited`, `dead`).
+    pub sub: String,
+}
+
+/// One Docker container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Container {
+    /// Image reference.
+    pub image: String,
+    /// `running`, `exited`, `created`, `paused`, `restarting`, `dead`.
+    pub state: String,
+    /// Health-check result (`healthy`, `unhealthy`, `starting`) when the container has a health check.
+    pub health: Option<String>,
 }

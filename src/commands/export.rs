@@ -1,13 +1,121 @@
-//! `hwinv export` (in progress).
-use anyhow::{bail, Result};
-use std::path::Path;
+//! `hwinv export prometheus`: the fleet's latest snapshots (or some hosts) as Prometheus text, on stdout or
+//! written atomically for node_exporter's textfile collector.
+//!
+//! Orchestration only: the exposition lives in [`crate::prometheus`].
+
+use super::exit;
+use super::readiness::{apply_live, live_services, load_latest};
+use crate::prometheus::{self, DEFAULT_PREFIX};
+use crate::readiness::ReadinessRules;
+use crate::store::{self, Store};
+use anyhow::{bail, Context, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `hwinv export`.
 #[derive(Debug, clap::Args)]
-pub struct ExportArgs {}
+pub struct ExportArgs {
+    /// Output format.
+    #[command(subcommand)]
+    pub format: ExportFormat,
+}
 
-/// Run it.
-pub fn run(_root: &Path, _args: &ExportArgs) -> Result<ExitCode> {
-    bail!("export is not available yet")
+/// Export formats.
+#[derive(Debug, clap::Subcommand)]
+pub enum ExportFormat {
+    /// Prometheus text format (node_exporter textfile collector): host, CPU, RAM, GPUs, services,
+    /// readiness per profile, loaded LLM models.
+    Prometheus(PrometheusArgs),
+}
+
+/// Arguments of `hwinv export prometheus`.
+#[derive(Debug, clap::Args)]
+pub struct PrometheusArgs {
+    /// Write to FILE instead of stdout, atomically (temp file in the same directory, then rename), as the
+    /// textfile collector needs. node_exporter only reads files ending in .prom.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Only this host (repeatable; default: every inventoried host).
+    #[arg(long = "host", value_name = "HOST")]
+    pub hosts: Vec<String>,
+
+    /// Metric name prefix.
+    #[arg(long, default_value = DEFAULT_PREFIX, value_name = "PREFIX")]
+    pub prefix: String,
+
+    /// Export this machine (unless --host names others) with its services probed now instead of those
+    /// recorded at its last extraction: for a timer every 30 s. Nothing under inventory/ is written.
+    #[arg(long)]
+    pub probe: bool,
+
+    /// With --probe: this machine's inventory name, when it was extracted with --name.
+    #[arg(long, value_name = "NAME", requires = "probe")]
+    pub name: Option<String>,
+}
+
+/// `hwinv export`.
+pub fn run(root: &Path, args: &ExportArgs) -> Result<ExitCode> {
+    match &args.format {
+        ExportFormat::Prometheus(p) => run_prometheus(root, p),
+    }
+}
+
+/// `hwinv export prometheus`. Hosts whose snapshot cannot be read are left out with an error message and
+/// exit status 2; the others are still exported.
+fn run_prometheus(root: &Path, args: &PrometheusArgs) -> Result<ExitCode> {
+    if !prometheus::valid_prefix(&args.prefix) {
+        bail!(
+            "invalid metric prefix {:?}: use letters, digits, '_' and ':', not starting with a digit",
+            args.prefix
+        );
+    }
+    let rules = ReadinessRules::load(root)?;
+    let store = Store::new(root);
+    let live = if args.probe {
+        Some(live_services(root, args.name.as_deref())?)
+    } else {
+        None
+    };
+    let hosts = if !args.hosts.is_empty() {
+        let mut h = args.hosts.clone();
+        h.sort();
+        h.dedup();
+        h
+    } else if let Some((host, _)) = &live {
+        vec![host.clone()]
+    } else {
+        store.hosts()?
+    };
+    let (mut loaded, mut errors) = load_latest(&store, &hosts);
+    if let Some((host, services)) = live {
+        apply_live(&mut loaded, &mut errors, &host, services);
+    }
+    let text = prometheus::render(&loaded, &rules, &args.prefix);
+    match &args.out {
+        Some(path) => {
+            if path.extension().and_then(|e| e.to_str()) != Some("prom") {
+                eprintln!(
+                    "warning: '{}' does not end in .prom: node_exporter's textfile collector will not read it",
+                    path.display()
+                );
+            }
+            store::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("unable to write '{}'", path.display()))?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    Ok(ExitCode::from(if errors.is_empty() {
+        exit::SUCCESS
+    } else {
+        exit::FAILURE
+    }))
 }

@@ -51,6 +51,9 @@ pub struct Options {
     pub timeout: Duration,
     /// `git add` written files.
     pub git_add: bool,
+    /// Check (or `git add`) the written files right away; false when the caller does it once for many
+    /// hosts (fleet runs: concurrent `git add`s collide on `.git/index.lock`).
+    pub track_git: bool,
 }
 
 /// What one successful extraction produced.
@@ -98,6 +101,7 @@ pub fn run(root: &Path, args: &ExtractArgs) -> Result<ExitCode> {
         redact: args.redact,
         timeout: Duration::from_secs(args.timeout.max(1)),
         git_add: args.git_add,
+        track_git: true,
     };
     let store = Store::new(root);
     let done = extract_one(&store, &origin, &opts)?;
@@ -201,15 +205,26 @@ fn transport_kind(origin: &Origin) -> &'static str {
     }
 }
 
-/// Run the probe and return its sections (used by `extract` and `capture`).
+/// Run the probe and return its sections (used by `extract` and `capture`), probing the built-in services.
 pub fn probe_sections(origin: &Origin, timeout: Duration) -> Result<Sections> {
+    probe_sections_with(origin, timeout, &crate::services::ServicesConfig::builtin(), &[])
+}
+
+/// Run the probe (only `only` sections when not empty) with the services of `services` and return its
+/// sections.
+pub fn probe_sections_with(
+    origin: &Origin,
+    timeout: Duration,
+    services: &crate::services::ServicesConfig,
+    only: &[&str],
+) -> Result<Sections> {
     let transport: Box<dyn Transport> = match origin {
         Origin::Replay(dir) => return Ok(replay::read_capture(dir)?),
         Origin::Local => Box::new(Local),
         Origin::Ssh(t) => Box::new(Ssh { target: t.clone() }),
     };
     let boundary = boundary()?;
-    let script = probe::script_with(&boundary, &[]);
+    let script = probe::script_with_services(&boundary, only, services);
     let out = transport.run(&script, timeout)?;
     match probe::frame::parse(&out.stdout, &boundary) {
         Ok(sections) => Ok(sections),
@@ -234,7 +249,8 @@ fn probe_and_store(store: &Store, origin: &Origin, opts: &Options) -> Result<(Sn
     if let Some(name) = &opts.name {
         hostname::validate(name)?;
     }
-    let sections = probe_sections(origin, opts.timeout)?;
+    let services = crate::services::ServicesConfig::load(store.root())?;
+    let sections = probe_sections_with(origin, opts.timeout, &services, &[])?;
     let target = match origin {
         Origin::Local => None,
         Origin::Ssh(_) | Origin::Replay(_) => Some(origin.label()),
@@ -275,7 +291,9 @@ fn probe_and_store(store: &Store, origin: &Origin, opts: &Options) -> Result<(Sn
         store::write_atomic(p, nix.as_bytes()).with_context(|| format!("unable to write '{}'", p.display()))?;
     }
     let written = vec![saved.snapshot, saved.latest, inv_nix, hosts_nix];
-    super::git::track(store.root(), &written, opts.git_add);
+    if opts.track_git {
+        super::git::track(store.root(), &written, opts.git_add);
+    }
     Ok((snapshot, written))
 }
 
@@ -374,6 +392,11 @@ pub fn summary(done: &Extracted, root: &Path) -> String {
                 let vram = g.vram_gb.map(|v| format!("  {v} GB")).unwrap_or_default();
                 out.push_str(&format!("gpu       {}{}\n", g.name, vram));
             }
+        }
+    }
+    if let Some(services) = &s.services {
+        for line in crate::services::summary_lines(services) {
+            out.push_str(&format!("service   {line}\n"));
         }
     }
     for w in &s.warnings {

@@ -1,13 +1,456 @@
-//! `hwinv generate` (in progress).
-use anyhow::{bail, Result};
-use std::path::Path;
+//! `hwinv generate`: from each host's latest snapshot and the hardware tiers, write
+//! `hosts/<host>/configuration.nix`, `nats-server.conf` and `metadata.json`.
+//!
+//! Owns the safety rules around those files: everything is rendered in memory before anything is written;
+//! an unchanged file is not rewritten; a file whose hash no longer matches `metadata.json` was edited by
+//! hand and is never overwritten without `--force`; `--check` writes nothing. What goes into the files is
+//! decided in [`plan`]; this module only reads, compares and writes.
+
+mod diff;
+pub mod plan;
+
+pub use plan::{Metadata, BUILTINS};
+
+use super::exit;
+use crate::render::Renderer;
+use crate::rules::{Tiers, DEFAULT_TIERS};
+use crate::store::{self, Store};
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Arguments of `hwinv generate`.
 #[derive(Debug, clap::Args)]
-pub struct GenerateArgs {}
+pub struct GenerateArgs {
+    /// Hosts to generate files for (their names under inventory/).
+    #[arg(
+        value_name = "HOST",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub hosts: Vec<String>,
+
+    /// Generate for every host with an inventory/<host>/latest.json.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Write nothing: show a diff of every file that differs from what would be generated, and exit 1
+    /// when there is one.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Overwrite generated files even when they were edited by hand since hwinv wrote them.
+    #[arg(long, conflicts_with = "check")]
+    pub force: bool,
+
+    /// Run `git add` on the generated files when the inventory is a git repository (flakes only see
+    /// tracked files).
+    #[arg(long, conflicts_with = "check")]
+    pub git_add: bool,
+}
+
+/// What happened to one host.
+#[derive(Debug, Default)]
+struct Outcome {
+    /// `nixos` or `darwin`.
+    platform: &'static str,
+    /// Tier names: cpu, memory, storage.
+    tiers: [String; 3],
+    /// Files written (relative to the root).
+    written: Vec<String>,
+    /// Files already as they should be.
+    unchanged: usize,
+    /// `--check`: a diff or a note per file that differs.
+    differences: Vec<String>,
+    /// Notes about missing facts.
+    warnings: Vec<String>,
+    /// Every path that the flake needs tracked by git.
+    tracked: Vec<PathBuf>,
+}
+
+/// Shared, read-only state of one run.
+struct Run<'a> {
+    store: Store,
+    tiers: Tiers,
+    renderer: Renderer,
+    provenance: plan::Provenance,
+    args: &'a GenerateArgs,
+}
 
 /// Run it.
-pub fn run(_root: &Path, _args: &GenerateArgs) -> Result<ExitCode> {
-    bail!("generate is not available yet")
+pub fn run(root: &Path, args: &GenerateArgs) -> Result<ExitCode> {
+    let store = Store::new(root);
+    let hosts = select_hosts(&store, args)?;
+    let run = Run {
+        tiers: Tiers::load(root)?,
+        renderer: Renderer::new(root, &[BUILTINS]),
+        provenance: provenance(root)?,
+        store,
+        args,
+    };
+    let outcomes = parallel_map(&hosts, |host| {
+        generate_host(&run, host).with_context(|| host.clone())
+    });
+
+    let mut out = String::new();
+    let mut failures = Vec::new();
+    let width = hosts.iter().map(String::len).max().unwrap_or(0);
+    let (mut written, mut unchanged, mut differing) = (0usize, 0usize, 0usize);
+    let mut tracked = Vec::new();
+    for (host, outcome) in hosts.iter().zip(outcomes) {
+        let o = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        for w in &o.warnings {
+            eprintln!("warning: {host}: {w}");
+        }
+        written += o.written.len();
+        unchanged += o.unchanged;
+        differing += o.differences.len();
+        let [cpu, memory, storage] = &o.tiers;
+        let what = if args.check {
+            if o.differences.is_empty() {
+                "up to date".to_string()
+            } else {
+                format!("{} file(s) differ", o.differences.len())
+            }
+        } else if o.written.is_empty() {
+            "unchanged".to_string()
+        } else {
+            let names: Vec<&str> = o
+                .written
+                .iter()
+                .map(|p| p.rsplit('/').next().unwrap_or(p))
+                .collect();
+            format!("wrote {}", names.join(", "))
+        };
+        for d in &o.differences {
+            out.push_str(d);
+        }
+        out.push_str(&format!(
+            "{host:<width$}  {:<6}  cpu {cpu}, memory {memory}, storage {storage}  {what}\n",
+            o.platform
+        ));
+        tracked.extend(o.tracked);
+    }
+    let ok = hosts.len() - failures.len();
+    if args.check {
+        out.push_str(&match differing {
+            0 => format!("{ok} host(s) checked: every generated file is up to date\n"),
+            n => format!(
+                "{ok} host(s) checked: {n} file(s) differ from what `hwinv generate` would write\n"
+            ),
+        });
+    } else {
+        out.push_str(&format!(
+            "{ok} host(s) generated: {written} file(s) written, {unchanged} unchanged\n"
+        ));
+    }
+    if failures.len() == 1 && hosts.len() == 1 {
+        // A single host: its error is the command's error, printed once by main.
+        return Err(failures.remove(0));
+    }
+    print_stdout(&out)?;
+    if !args.check {
+        super::git::track(run.store.root(), &tracked, args.git_add);
+    }
+    if !failures.is_empty() {
+        for e in &failures {
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
+        }
+        eprintln!("{} of {} host(s) failed", failures.len(), hosts.len());
+        return Ok(ExitCode::from(exit::FAILURE));
+    }
+    if args.check && differing > 0 {
+        return Ok(ExitCode::from(exit::NEGATIVE));
+    }
+    Ok(ExitCode::from(exit::SUCCESS))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn print_stdout(s: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The hosts asked for, validated, without repeats, in the order given (`--all`: sorted).
+fn select_hosts(store: &Store, args: &GenerateArgs) -> Result<Vec<String>> {
+    if args.all {
+        let hosts = store.hosts()?;
+        if hosts.is_empty() {
+            bail!(
+                "no host in '{}': run `hwinv extract` first",
+                store.inventory_dir().display()
+            );
+        }
+        return Ok(hosts);
+    }
+    let mut hosts: Vec<String> = Vec::new();
+    for h in &args.hosts {
+        crate::hostname::validate(h)?;
+        if !hosts.contains(h) {
+            hosts.push(h.clone());
+        }
+    }
+    Ok(hosts)
+}
+
+/// Where this run's rules and templates come from (an override in `<root>/templates/`, or built in).
+fn provenance(root: &Path) -> Result<plan::Provenance> {
+    let source = |name: &str, builtin: &str| -> Result<plan::Source> {
+        let rel = format!("templates/{name}");
+        match fs::read(root.join(&rel)) {
+            Ok(bytes) => Ok(plan::Source {
+                source: rel,
+                sha256: plan::sha256_hex(&bytes),
+            }),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(plan::Source {
+                source: "built-in".into(),
+                sha256: plan::sha256_hex(builtin.as_bytes()),
+            }),
+            Err(e) => {
+                Err(e).with_context(|| format!("unable to read '{}'", root.join(&rel).display()))
+            }
+        }
+    };
+    let mut templates = BTreeMap::new();
+    for (name, builtin) in BUILTINS.iter() {
+        templates.insert((*name).to_string(), source(name, builtin)?);
+    }
+    Ok(plan::Provenance {
+        rules: source("tiers.toml", DEFAULT_TIERS)?,
+        templates,
+    })
+}
+
+/// Read `path`, `None` when it does not exist.
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("unable to read '{}'", path.display())),
+    }
+}
+
+/// The snapshot `latest.json` points at: its path relative to the root, and its bytes.
+fn latest_snapshot(store: &Store, host: &str) -> Result<(String, Vec<u8>)> {
+    let dir = store.host_dir(host)?;
+    let latest = dir.join("latest.json");
+    let rel = match fs::read_link(&latest) {
+        Ok(target) => {
+            // The name goes into generated comments: accept only what save_snapshot writes.
+            let name = target
+                .to_str()
+                .filter(|n| store::parse_snapshot_name(n).is_some());
+            match name {
+                Some(n) => format!("inventory/{host}/{n}"),
+                None => bail!(
+                    "inventory/{host}/latest.json points to {target:?}, not to a hardware_<stamp>.json beside it"
+                ),
+            }
+        }
+        Err(e) if e.kind() == ErrorKind::InvalidInput => format!("inventory/{host}/latest.json"),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            bail!("no snapshot for host '{host}' (inventory/{host}/latest.json): run `hwinv extract` first")
+        }
+        Err(e) => return Err(e).with_context(|| format!("unable to read '{}'", latest.display())),
+    };
+    let bytes = match fs::read(&latest) {
+        Ok(b) => b,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            bail!("inventory/{host}/latest.json points to a missing file ({rel})")
+        }
+        Err(e) => return Err(e).with_context(|| format!("unable to read '{rel}'")),
+    };
+    Ok((rel, bytes))
+}
+
+fn generate_host(run: &Run<'_>, host: &str) -> Result<Outcome> {
+    let store = &run.store;
+    let (snapshot_path, bytes) = latest_snapshot(store, host)?;
+    let snapshot: crate::model::Snapshot = serde_json::from_slice(&bytes)
+        .with_context(|| format!("'{snapshot_path}' is not a valid snapshot"))?;
+    let class = run.tiers.classify(&snapshot);
+    let plan = plan::build(
+        &plan::Input {
+            host,
+            snapshot_path: &snapshot_path,
+            snapshot_bytes: &bytes,
+            snapshot: &snapshot,
+            class: &class,
+        },
+        &run.renderer,
+        &run.provenance,
+    )?;
+    let gen_dir = store.generated_dir(host)?;
+    let rel = |name: &str| format!("hosts/{host}/{name}");
+    let mut outcome = Outcome {
+        platform: plan.platform,
+        tiers: [
+            class.cpu.name.clone(),
+            class.memory.name.clone(),
+            class.storage.name.clone(),
+        ],
+        warnings: plan.warnings.clone(),
+        ..Outcome::default()
+    };
+
+    // configuration.nix imports ./hardware.nix, which extract copies there; bring it back if it is gone.
+    let hw_path = gen_dir.join("hardware.nix");
+    let hw_missing = !hw_path.exists();
+
+    if run.args.check {
+        if hw_missing {
+            outcome.differences.push(format!(
+                "{} is missing (configuration.nix imports it; `hwinv generate {host}` restores it)\n",
+                rel("hardware.nix")
+            ));
+        }
+        for (name, new) in &plan.files {
+            let old = read_optional(&gen_dir.join(name))?;
+            if old.as_deref() == Some(new.as_slice()) {
+                outcome.unchanged += 1;
+            } else {
+                outcome
+                    .differences
+                    .push(diff::unified(&rel(name), old.as_deref(), new));
+            }
+        }
+        return Ok(outcome);
+    }
+
+    let _lock = store.lock_host(host)?;
+    let mut on_disk = Vec::with_capacity(plan.files.len());
+    for (name, _) in &plan.files {
+        on_disk.push(read_optional(&gen_dir.join(name))?);
+    }
+    if !run.args.force {
+        refuse_hand_edits(host, &plan.files, &on_disk)?;
+    }
+    if hw_missing {
+        let inv_copy = store.host_dir(host)?.join("hardware.nix");
+        let nix = match read_optional(&inv_copy)? {
+            Some(b) => b,
+            None => {
+                super::extract::render_hardware_nix(store.root(), &snapshot, &class)?.into_bytes()
+            }
+        };
+        store::write_atomic(&hw_path, &nix)
+            .with_context(|| format!("unable to write '{}'", hw_path.display()))?;
+        outcome.written.push(rel("hardware.nix"));
+    }
+    for ((name, new), old) in plan.files.iter().zip(&on_disk) {
+        if old.as_deref() == Some(new.as_slice()) {
+            outcome.unchanged += 1;
+            continue;
+        }
+        let path = gen_dir.join(name);
+        store::write_atomic(&path, new)
+            .with_context(|| format!("unable to write '{}'", path.display()))?;
+        outcome.written.push(rel(name));
+    }
+    outcome.tracked = plan
+        .files
+        .iter()
+        .map(|(name, _)| gen_dir.join(name))
+        .chain([hw_path, store.host_dir(host)?.join("hardware.nix")])
+        .collect();
+    Ok(outcome)
+}
+
+/// Fail, naming every file, when a generated file on disk is neither what we would write now nor what
+/// metadata.json says we wrote last time: a person changed it.
+fn refuse_hand_edits(
+    host: &str,
+    files: &[(&'static str, Vec<u8>)],
+    on_disk: &[Option<Vec<u8>>],
+) -> Result<()> {
+    let meta_index = files.iter().position(|(n, _)| *n == plan::METADATA);
+    let recorded: Option<Metadata> = meta_index
+        .and_then(|i| on_disk[i].as_deref())
+        .and_then(|b| serde_json::from_slice(b).ok());
+    let mut edited = Vec::new();
+    for ((name, new), old) in files.iter().zip(on_disk) {
+        let Some(old) = old else { continue };
+        if old == new {
+            continue;
+        }
+        let ours = if *name == plan::METADATA {
+            recorded.is_some()
+        } else {
+            recorded
+                .as_ref()
+                .and_then(|m| m.files.get(*name))
+                .is_some_and(|h| *h == plan::sha256_hex(old))
+        };
+        if !ours {
+            edited.push(format!("hosts/{host}/{name}"));
+        }
+    }
+    if edited.is_empty() {
+        return Ok(());
+    }
+    let (list, verb) = match edited.as_slice() {
+        [one] => (one.clone(), "was"),
+        [rest @ .., last] => (format!("{} and {last}", rest.join(", ")), "were"),
+        [] => return Ok(()),
+    };
+    Err(anyhow!(
+        "refusing to overwrite {list}: {verb} changed by hand since hwinv generated it (see hosts/{host}/metadata.json); \
+         nothing was written for {host}. See the changes with `hwinv generate {host} --check`, keep what you need in \
+         hosts/{host}/local.nix, then overwrite with `hwinv generate {host} --force`"
+    ))
+}
+
+/// `f` over `items` on a few threads (file writes wait on the disk more than on the CPU), results in order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(4, |n| n.get() * 2)
+        .clamp(2, 16).max(std::env::var("HWINV_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(0))
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for w in workers {
+            match w.join() {
+                Ok(done) => {
+                    for (i, r) in done {
+                        slots[i] = Some(r);
+                    }
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    // Every index below items.len() was taken by exactly one worker, so every slot is filled.
+    slots.into_iter().flatten().collect()
 }

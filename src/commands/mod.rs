@@ -28,7 +28,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let root = cli.root;
     match cli.command {
         Command::Extract(args) => extract::run(&root, &args),
-        Command::Capture(args) => capture::run(&args),
+        Command::Capture(args) => capture::run(&root, &args),
         Command::Generate(args) => generate::run(&root, &args),
         Command::Hosts(args) => hosts::run_hosts(&root, &args),
         Command::Show(args) => hosts::run_show(&root, &args),

@@ -333,6 +333,7 @@ pub fn collect(sections: &Sections, ctx: &Context) -> Result<Snapshot, CollectEr
     snap.sections = rec.reports;
     snap.warnings = rec.warnings;
     sanitize(&mut snap);
+    snap.services = super::services::collect_services(sections);
     Ok(snap)
 }
 
@@ -361,6 +362,7 @@ fn base(ctx: &Context, system_info: SystemInfo, os: OsInfo, hardware: Hardware) 
         gpus: None,
         sections: BTreeMap::new(),
         warnings: Vec::new(),
+        services: None,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod frame;
 pub mod gpu;
 pub mod linux;
 pub mod macos;
+pub mod services;
 
 pub use collect::{collect, CollectError, Context};
 pub use frame::{Section, Sections};
@@ -15,12 +16,24 @@ pub use frame::{Section, Sections};
 /// The probe script, embedded so a remote host needs nothing installed.
 pub const SCRIPT: &str = include_str!("script.sh");
 
-/// The script as sent: boundary and section selection prepended.
+/// The script as sent: boundary, section selection and the built-in service probes prepended.
 pub fn script_with(boundary: &str, sections: &[&str]) -> String {
+    script_with_services(boundary, sections, &crate::services::ServicesConfig::builtin())
+}
+
+/// The script as sent, probing the services of `services` (usually `<root>/templates/services.toml`).
+/// Its variable lines are safe to paste into the script: every URL and name was checked when the list was
+/// parsed, and the list is single-quoted.
+pub fn script_with_services(
+    boundary: &str,
+    sections: &[&str],
+    services: &crate::services::ServicesConfig,
+) -> String {
     let selection = if sections.is_empty() {
         "all".to_string()
     } else {
         sections.join(" ")
     };
-    format!("HWINV_B={boundary}\nHWINV_SECTIONS='{selection}'\n{SCRIPT}")
+    let vars = services.script_vars();
+    format!("HWINV_B={boundary}\nHWINV_SECTIONS='{selection}'\n{vars}{SCRIPT}")
 }

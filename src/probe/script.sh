@@ -1,6 +1,7 @@
 # hwinv probe: one POSIX sh script per extraction, fed on stdin (`sh -s`) locally or over SSH.
 #
-# hwinv prepends HWINV_B=<random boundary> and HWINV_SECTIONS=<space-separated names or "all">.
+# hwinv prepends HWINV_B=<random boundary> and HWINV_SECTIONS=<space-separated names or "all">, and for the
+# services section HWINV_SERVICE_TIMEOUT=<seconds> and HWINV_SERVICES='<probe lines>' (see sec_services).
 # Sections are grouped; each group runs in the background under one time bound, so a slow tool
 # (system_profiler, nvidia-smi, lsblk on a sick disk) cannot hold up the others, and groups run side by side.
 # Every section is printed framed as
@@ -165,6 +166,97 @@ grp_sp_hardware() { section sp_hardware sec_sp SPHardwareDataType; }
 grp_sp_displays() { section sp_displays sec_sp SPDisplaysDataType; }
 grp_sp_storage() { section sp_storage sec_sp SPStorageDataType; }
 
+# services: probe every HTTP endpoint in HWINV_SERVICES (lines "NAME KIND EXPECTED_STATUS URL", checked and
+# single-quoted by hwinv) from this host, all at once, each bounded by HWINV_SERVICE_TIMEOUT seconds (the
+# client's own bound, plus a watchdog). Prints "client curl|wget SECONDS", then per probe its spec line,
+# "result EXIT HTTP_CODE KILLED(0|1)", the client's errors as "!" lines and, for kinds whose body hwinv reads
+# (not "http"), up to 256 KiB of body as "|" lines, so no body can forge a record. Proxies are ignored: the
+# services listen on this host.
+svc_fetch() {
+  if [ "$c" = curl ]; then
+    # curl's -m is a hard bound of its own; the services group's bound backs it up.
+    curl -q -sS -g --noproxy '*' --proto '=http,https' --connect-timeout "$to" -m "$to" \
+      -o "$1.body" -w '%{http_code}' "$2" >"$1.code" 2>"$1.err"
+    echo $? >"$1.rc"
+    return
+  fi
+  # wget's -T bounds each read, not the whole request: add a watchdog.
+  wget -q -S -t 1 -T "$to" -O "$1.body" "$2" >/dev/null 2>"$1.err" &
+  p=$!
+  (
+    trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+    sleep "$((to + 2))" &
+    sp=$!
+    wait "$sp"
+    : >"$1.killed"
+    kill -KILL "$p" 2>/dev/null
+  ) >/dev/null 2>&1 &
+  w=$!
+  wait "$p"
+  echo $? >"$1.rc"
+  kill -TERM "$w" 2>/dev/null
+}
+sec_services() (
+  unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+  if command -v curl >/dev/null 2>&1; then
+    c=curl
+  elif command -v wget >/dev/null 2>&1; then
+    c=wget
+  else
+    echo "curl: command not found (nor wget)" >&2
+    exit 127
+  fi
+  to=${HWINV_SERVICE_TIMEOUT:-2}
+  d="$T/services.d"
+  mkdir "$d" || exit 1
+  echo "client $c $to"
+  i=0
+  while read -r name kind expect url; do
+    [ -n "$url" ] || continue
+    i=$((i + 1))
+    printf 'probe %s %s %s %s\n' "$name" "$kind" "$expect" "$url" >"$d/$i.spec"
+    svc_fetch "$d/$i" "$url" &
+  done <<EOF
+${HWINV_SERVICES:-}
+EOF
+  wait
+  j=1
+  while [ "$j" -le "$i" ]; do
+    f="$d/$j"
+    j=$((j + 1))
+    read -r spec <"$f.spec"
+    printf '%s\n' "$spec"
+    code=""
+    if [ "$c" = curl ]; then
+      [ -s "$f.code" ] && read -r code <"$f.code"
+      [ -s "$f.err" ] && head -n 3 "$f.err" | sed 's/^/!/'
+    else
+      code=$(sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9]*\).*/\1/p' "$f.err" 2>/dev/null | tail -n 1)
+    fi
+    k=0
+    [ -e "$f.killed" ] && k=1
+    rc=255
+    [ -s "$f.rc" ] && read -r rc <"$f.rc"
+    printf 'result %s %s %s\n' "$rc" "${code:-000}" "$k"
+    read -r _ _ kind _ <"$f.spec"
+    if [ "$kind" != http ] && [ -s "$f.body" ]; then
+      dd if="$f.body" bs=262144 count=1 2>/dev/null | sed 's/^/|/'
+      echo
+    fi
+  done
+)
+sec_systemd() {
+  need systemctl || return
+  systemctl list-units --type=service --all --no-legend --plain --no-pager
+}
+sec_docker() {
+  need docker || return
+  docker ps -a --format '{{json .}}'
+}
+grp_services() { section services sec_services; }
+grp_systemd() { section systemd sec_systemd; }
+grp_docker() { section docker sec_docker; }
+
 kernel=$(uname -s 2>/dev/null)
 printf '%s hwinv-probe 1 %s\n' "$HWINV_B" "$kernel"
 slow=${HWINV_SLOW_TIMEOUT:-8}
@@ -174,11 +266,16 @@ case "$kernel" in
     group sp_displays "$slow"
     group sp_storage "$slow"
     group darwin 5
+    group services "$((${HWINV_SERVICE_TIMEOUT:-2} + 5))"
+    group docker 5
     ;;
   *)
     group nvidia "$slow"
     group lsblk 5
     group linux 5
+    group services "$((${HWINV_SERVICE_TIMEOUT:-2} + 5))"
+    group systemd 5
+    group docker 5
     ;;
 esac
 wait

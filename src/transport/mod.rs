@@ -4,6 +4,7 @@
 
 pub mod git;
 pub mod local;
+pub mod nix;
 pub mod nvml;
 pub mod process;
 pub mod replay;
@@ -42,6 +43,9 @@ pub enum TransportError {
     /// ssh itself failed (unreachable host, refused authentication, host key mismatch).
     #[error("ssh failed: {0}")]
     Ssh(String),
+    /// The user interrupted the run (Ctrl-C); the process was killed.
+    #[error("interrupted")]
+    Interrupted,
     /// Reading or writing the process's pipes failed.
     #[error("i/o with '{program}' failed: {source}")]
     Io {

@@ -4,9 +4,24 @@ use super::{RawOutput, TransportError};
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Set once the user asked to stop (Ctrl-C during a fleet run): running children are killed at the next
+/// check and no new one starts.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Stop every running child and refuse new ones. Only an atomic store, so a signal handler may call it.
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`interrupt`] was called.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
 
 /// Run `cmd` to completion, or kill its whole process group at the deadline.
 ///
@@ -18,6 +33,9 @@ pub fn run_with_deadline(
     timeout: Duration,
 ) -> Result<RawOutput, TransportError> {
     let program = cmd.get_program().to_string_lossy().into_owned();
+    if interrupted() {
+        return Err(TransportError::Interrupted);
+    }
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -50,12 +68,21 @@ pub fn run_with_deadline(
         let res = child_stdout.read_to_end(&mut buf).map(|_| buf);
         let _ = tx.send(res);
     });
-    let stdout = match rx.recv_timeout(timeout) {
-        Ok(res) => res.map_err(io_err)?,
-        Err(_) => {
-            kill_group(pid);
-            let _ = child.wait();
-            return Err(TransportError::Timeout(timeout));
+    // Wait in short slices so an interrupt is noticed promptly.
+    let deadline = Instant::now() + timeout;
+    let stdout = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.min(Duration::from_millis(50))) {
+            Ok(res) => break res.map_err(io_err)?,
+            Err(mpsc::RecvTimeoutError::Timeout) if !interrupted() && !left.is_zero() => {}
+            Err(_) => {
+                kill_group(pid);
+                let _ = child.wait();
+                if interrupted() {
+                    return Err(TransportError::Interrupted);
+                }
+                return Err(TransportError::Timeout(timeout));
+            }
         }
     };
     let status = child.wait().map_err(io_err)?;

@@ -47,6 +47,8 @@ fn hardware_part(v: &Value) -> Value {
     let o = v.as_object_mut().unwrap();
     o.remove("collected_at");
     o.remove("source");
+    // Service states are volatile facts, not hardware.
+    o.remove("services");
     // Addresses and link state are configuration, not hardware, but interface names and MACs are.
     for n in o["network_interfaces"].as_array_mut().unwrap() {
         n.as_object_mut().unwrap().remove("addresses");

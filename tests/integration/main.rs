@@ -3,7 +3,13 @@
 #![allow(unreachable_pub)] // helpers shared between test modules
 
 mod extract;
+mod fleet;
+mod prometheus;
+mod readiness;
+mod services;
+mod generate;
 mod render;
 mod probe;
+mod query;
 mod telemetry;
 mod util;

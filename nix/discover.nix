@@ -1,0 +1,173 @@
+# Host discovery for the fleet flake, kept pure (builtins only, no nixpkgs) so it can be evaluated and
+# tested on its own:
+#
+#   nix-instantiate --eval --strict --json -E 'import ./nix/discover.nix { root = ./.; }'
+#
+# A host is every directory inventory/<host>/ that holds a hardware.nix (written by `hwinv extract`).
+# Its platform ("darwin" or "linux") and Nix system come from that file. Deploy nodes come from
+# leaf-config.nix: the primary and the secondaries, each with a hostname (the inventory name) and
+# optionally an ip and an sshUser.
+#
+# Host names are only ever used as attribute names and string values, never spliced into Nix code, and a
+# directory whose name hwinv itself would refuse (see src/hostname.rs) is ignored, so a hostile name
+# cannot change what is evaluated.
+{
+  # The repository root holding inventory/ and hosts/ (a path).
+  root,
+  # The fleet description (the value of leaf-config.nix), or null when there is none.
+  leafConfig ? null,
+}:
+let
+  inherit (builtins)
+    attrNames
+    concatMap
+    filter
+    hasAttr
+    isAttrs
+    isList
+    isString
+    listToAttrs
+    match
+    pathExists
+    readDir
+    stringLength
+    ;
+
+  # The same rule as hwinv's host-name check: labels of letters, digits, '_' and '-' (not leading),
+  # at most 63 bytes each, separated by dots; 253 bytes in all.
+  validName =
+    name:
+    stringLength name <= 253
+    && match "[A-Za-z0-9_][A-Za-z0-9_-]{0,62}(\\.[A-Za-z0-9_][A-Za-z0-9_-]{0,62})*" name != null;
+
+  inventoryDir = root + "/inventory";
+  entries = if pathExists inventoryDir then readDir inventoryDir else { };
+
+  # Directories (or links to them: readDir reports "symlink") named like a host, holding a hardware.nix.
+  isHostDir =
+    name:
+    (entries.${name} == "directory" || entries.${name} == "symlink")
+    && validName name
+    && pathExists (inventoryDir + "/${name}/hardware.nix");
+
+  names = filter isHostDir (attrNames entries);
+
+  platformOf =
+    facts:
+    let
+      p = facts.system.platform or null;
+    in
+    if p == "darwin" || p == "linux" then p else null;
+
+  hostInfo =
+    name:
+    let
+      hardware = inventoryDir + "/${name}/hardware.nix";
+      facts = import hardware;
+      hostsDir = root + "/hosts/${name}";
+      optional =
+        file:
+        let
+          p = hostsDir + "/${file}";
+        in
+        if pathExists p then p else null;
+    in
+    {
+      inherit name facts hardware;
+      # "darwin", "linux", or null when hardware.nix names no platform hwinv knows.
+      platform = platformOf facts;
+      # The Nix system double, e.g. "aarch64-darwin".
+      system = facts.system.nixSystem or null;
+      # hosts/<host>/configuration.nix, written by `hwinv generate` (null until it has run).
+      configuration = optional "configuration.nix";
+      # hosts/<host>/hardware-configuration.nix, from nixos-generate-config (NixOS file systems, boot).
+      hardwareConfiguration = optional "hardware-configuration.nix";
+      # hosts/<host>/local.nix: the user's own settings for the host; hwinv never writes it.
+      local = optional "local.nix";
+    };
+
+  toSet = list: listToAttrs (map (h: { name = h.name; value = h; }) list);
+  all = map hostInfo names;
+  hosts = toSet (filter (h: h.platform != null && isString h.system) all);
+
+  # leaf-config.nix: { sshUser ? null; primary ? null; secondaries ? [ ]; }
+  leaf = if leafConfig == null then { } else leafConfig;
+  checkedLeaf =
+    if !isAttrs leaf then
+      throw "leaf-config.nix must be an attribute set with primary, secondaries and sshUser"
+    else
+      leaf;
+  defaultSshUser = checkedLeaf.sshUser or null;
+  entry =
+    role: e:
+    if !(isAttrs e) || !(isString (e.hostname or null)) then
+      throw "leaf-config.nix: every ${role} needs a hostname string (the inventory name of the host)"
+    else if !(validName e.hostname) then
+      throw "leaf-config.nix: ${role} hostname ${builtins.toJSON e.hostname} is not a valid host name"
+    else
+      {
+        inherit role;
+        name = e.hostname;
+        # What deploy-rs connects to: the ip when given, else the host name itself.
+        address = if isString (e.ip or null) then e.ip else e.hostname;
+        sshUser = e.sshUser or defaultSshUser;
+      };
+  secondaries = checkedLeaf.secondaries or [ ];
+  leafEntries =
+    (if (checkedLeaf.primary or null) == null then [ ] else [ (entry "primary" checkedLeaf.primary) ])
+    ++ (
+      if isList secondaries then
+        map (entry "secondary") secondaries
+      else
+        throw "leaf-config.nix: secondaries must be a list"
+    );
+  duplicates =
+    let
+      go =
+        seen: list:
+        if list == [ ] then
+          [ ]
+        else
+          let
+            n = (builtins.head list).name;
+            rest = builtins.tail list;
+          in
+          (if hasAttr n seen then [ n ] else [ ]) ++ go (seen // { ${n} = true; }) rest;
+    in
+    go { } leafEntries;
+  checkedEntries =
+    if duplicates != [ ] then
+      throw "leaf-config.nix lists ${builtins.head duplicates} more than once"
+    else
+      leafEntries;
+in
+rec {
+  # Every discovered host, by name.
+  inherit hosts;
+  # Names of macOS hosts (darwinConfigurations) and Linux hosts (nixosConfigurations), sorted.
+  darwin = filter (n: hosts.${n}.platform == "darwin") (attrNames hosts);
+  nixos = filter (n: hosts.${n}.platform == "linux") (attrNames hosts);
+  # Inventory entries that were not taken as hosts, and why (for diagnostics, never evaluated as code).
+  ignored =
+    map (n: {
+      name = n;
+      reason = "invalid host name";
+    }) (filter (n: !validName n) (attrNames entries))
+    ++ map (h: {
+      inherit (h) name;
+      reason = "hardware.nix names no known platform or Nix system";
+    }) (filter (h: !(hasAttr h.name hosts)) all);
+  # Deploy nodes: leaf-config entries that are discovered hosts, by name.
+  deployNodes = toSet (
+    map (e: e // { inherit (hosts.${e.name}) platform system; }) (
+      filter (e: hasAttr e.name hosts) checkedEntries
+    )
+  );
+  # leaf-config entries with no inventory/<host>/hardware.nix (extract them first).
+  notInventoried = map (e: e.name) (filter (e: !(hasAttr e.name hosts)) checkedEntries);
+  primary =
+    let
+      p = filter (e: e.role == "primary") checkedEntries;
+    in
+    if p == [ ] then null else (builtins.head p).name;
+}
