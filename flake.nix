@@ -83,6 +83,12 @@
               deploy-rs.lib.${node.system}.activate.nixos self.nixosConfigurations.${name};
         }
         // lib.optionalAttrs (node.sshUser != null) { inherit (node) sshUser; }
+        // lib.optionalAttrs (node.port != null) {
+          sshOpts = [
+            "-p"
+            node.port
+          ];
+        }
       ) fleet.deployNodes;
 
       # `nix run .#deploy-host HOST [ADDRESS]`: deploy one node, optionally to another address.

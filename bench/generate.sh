@@ -57,12 +57,13 @@ PY
 for dir in "$work"/fleet/hosts/*/; do
   cp "$dir/hardware.nix" "$work/fleet/inventory/$(basename "$dir")/hardware.nix"
 done
-clean="find $work/fleet/hosts \\( -name configuration.nix -o -name nats-server.conf -o -name metadata.json \\) -delete"
+# `sync` first, so that the flush measured is hwinv's own writes, not dirty data other processes left.
+clean="find $work/fleet/hosts \\( -name configuration.nix -o -name nats-server.conf -o -name metadata.json \\) -delete; sync"
 
 echo "== hwinv generate --all over $hosts hosts ($runs runs each) =="
 hyperfine --warmup 1 --runs "$runs" --export-json "$work/bench.json" \
   -n "cold (writes $((hosts * 3)) files)" --prepare "$clean" "$bin --root $work/fleet generate --all" \
-  -n "warm (writes nothing)" "$bin --root $work/fleet generate --all"
+  -n "warm (writes nothing)" --prepare true "$bin --root $work/fleet generate --all"
 test "$(find "$work/fleet/hosts" -name metadata.json | wc -l)" -eq "$hosts"
 
 python3 - "$work/bench.json" "$hosts" <<'PY'

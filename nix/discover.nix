@@ -44,11 +44,9 @@ let
   entries = if pathExists inventoryDir then readDir inventoryDir else { };
 
   # Directories (or links to them: readDir reports "symlink") named like a host, holding a hardware.nix.
+  isDir = name: entries.${name} == "directory" || entries.${name} == "symlink";
   isHostDir =
-    name:
-    (entries.${name} == "directory" || entries.${name} == "symlink")
-    && validName name
-    && pathExists (inventoryDir + "/${name}/hardware.nix");
+    name: isDir name && validName name && pathExists (inventoryDir + "/${name}/hardware.nix");
 
   names = filter isHostDir (attrNames entries);
 
@@ -105,13 +103,31 @@ let
     else if !(validName e.hostname) then
       throw "leaf-config.nix: ${role} hostname ${builtins.toJSON e.hostname} is not a valid host name"
     else
-      {
-        inherit role;
-        name = e.hostname;
-        # What deploy-rs connects to: the ip when given, else the host name itself.
-        address = if isString (e.ip or null) then e.ip else e.hostname;
-        sshUser = e.sshUser or defaultSshUser;
-      };
+      let
+        # `port` (or `sshPort`): an SSH port, as a number or a string of digits.
+        port = e.port or e.sshPort or null;
+        portText = if builtins.isInt port then toString port else port;
+      in
+      if
+        port != null
+        && !(
+          isString portText
+          && match "[0-9]{1,5}" portText != null
+          && builtins.fromJSON portText >= 1
+          && builtins.fromJSON portText <= 65535
+        )
+      then
+        throw "leaf-config.nix: ${role} ${e.hostname} has an invalid port ${builtins.toJSON port}"
+      else
+        {
+          inherit role;
+          name = e.hostname;
+          # What deploy-rs connects to: the ip when given, else the host name itself.
+          address = if isString (e.ip or null) then e.ip else e.hostname;
+          # `user` is accepted as another name for sshUser, as `hwinv extract --fleet` does.
+          sshUser = e.sshUser or e.user or defaultSshUser;
+          port = if port == null then null else portText;
+        };
   secondaries = checkedLeaf.secondaries or [ ];
   leafEntries =
     (if (checkedLeaf.primary or null) == null then [ ] else [ (entry "primary" checkedLeaf.primary) ])
@@ -152,7 +168,7 @@ rec {
     map (n: {
       name = n;
       reason = "invalid host name";
-    }) (filter (n: !validName n) (attrNames entries))
+    }) (filter (n: isDir n && !validName n) (attrNames entries))
     ++ map (h: {
       inherit (h) name;
       reason = "hardware.nix names no known platform or Nix system";

@@ -26,7 +26,7 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Save the raw output of every probe section to DIR (attach it to bug reports; replay with extract --replay).
     Capture(CaptureArgs),
-    /// Render hosts/<host>/configuration.nix, nats-server.conf and metadata.json from the latest snapshot.
+    /// Render `hosts/<host>/configuration.nix`, `nats-server.conf` and `metadata.json` from the latest snapshot.
     Generate(crate::commands::generate::GenerateArgs),
     /// List inventoried hosts, optionally filtered (see --help for the query language).
     Hosts(crate::commands::hosts::HostsArgs),
@@ -103,7 +103,7 @@ pub struct ExtractArgs {
     #[arg(long)]
     pub redact: bool,
 
-    /// Print the snapshot as JSON instead of the summary.
+    /// Print the snapshot as JSON instead of the summary (with --fleet: the fleet report).
     #[arg(long)]
     pub json: bool,
 
@@ -111,7 +111,7 @@ pub struct ExtractArgs {
     #[arg(long)]
     pub git_add: bool,
 
-    /// Extract every host listed in FILE: leaf-config.nix, or lines of "host [user] [port]" (# comments).
+    /// Extract every host listed in FILE: leaf-config.nix, or lines of `host [user] [port]` (`#` comments).
     #[arg(long, value_name = "FILE", conflicts_with = "host")]
     pub fleet: Option<PathBuf>,
 

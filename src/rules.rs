@@ -164,14 +164,16 @@ pub fn storage_gb(snap: &Snapshot) -> u64 {
         .fold(0u64, u64::saturating_add)
 }
 
-/// The standard drive capacity (decimal GB) that `gb` falls at most 3 % short of, else `gb`.
+/// The smallest standard drive capacity (decimal GB) at or above `gb`, when `gb` is at most 3 % short of
+/// it; else `gb`.
 fn nominal_capacity_gb(gb: u64) -> u64 {
     const CAPACITIES: [u64; 14] = [
         128, 250, 256, 500, 512, 1000, 1024, 2000, 2048, 4000, 4096, 8000, 8192, 16000,
     ];
     CAPACITIES
         .into_iter()
-        .find(|&c| gb < c && gb.saturating_mul(100) >= c * 97)
+        .find(|&c| c >= gb)
+        .filter(|&c| gb.saturating_mul(100) >= c * 97)
         .unwrap_or(gb)
 }
 
@@ -205,6 +207,8 @@ mod tests {
         assert_eq!(nominal_capacity_gb(1000), 1000);
         assert_eq!(nominal_capacity_gb(900), 900);
         assert_eq!(nominal_capacity_gb(274), 274);
+        assert_eq!(nominal_capacity_gb(1010), 1024);
+        assert_eq!(nominal_capacity_gb(20_000), 20_000);
     }
 
     #[test]

@@ -230,7 +230,10 @@ pub fn probe_sections_with(
         Ok(sections) => Ok(sections),
         Err(e) => {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            let hint = stderr.lines().map(str::trim).rfind(|l| !l.is_empty());
+            let hint = stderr
+                .lines()
+                .map(str::trim)
+                .rfind(|l| !l.is_empty() && !l.starts_with("Warning: Permanently added"));
             match hint {
                 Some(h) => Err(anyhow!("{e} (exit status {:?}; stderr: {h})", out.status)),
                 None => Err(anyhow!("{e} (exit status {:?})", out.status)),

@@ -475,8 +475,10 @@ impl Report {
                     seconds,
                     ..
                 }) => {
-                    r.ok.push(json!({"target": e.label(), "host": host, "snapshot": snapshot,
-                                     "seconds": (seconds * 1000.0).round() / 1000.0}));
+                    r.ok.push(
+                        json!({"target": e.label(), "host": host, "snapshot": snapshot,
+                                     "seconds": (seconds * 1000.0).round() / 1000.0}),
+                    );
                 }
                 Some(Outcome::Failed { reason, seconds }) => {
                     r.failed.push((e.label(), reason.clone(), *seconds))

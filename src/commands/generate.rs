@@ -6,6 +6,7 @@
 //! hand and is never overwritten without `--force`; `--check` writes nothing. What goes into the files is
 //! decided in [`plan`]; this module only reads, compares and writes.
 
+mod batch;
 mod diff;
 pub mod plan;
 
@@ -14,7 +15,7 @@ pub use plan::{Metadata, BUILTINS};
 use super::exit;
 use crate::render::Renderer;
 use crate::rules::{Tiers, DEFAULT_TIERS};
-use crate::store::{self, Store};
+use crate::store::{FileLock, Store};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::BTreeMap;
 use std::fs;
@@ -56,6 +57,8 @@ pub struct GenerateArgs {
 /// What happened to one host.
 #[derive(Debug, Default)]
 struct Outcome {
+    /// The host.
+    host: String,
     /// `nixos` or `darwin`.
     platform: &'static str,
     /// Tier names: cpu, memory, storage.
@@ -92,9 +95,18 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<ExitCode> {
         store,
         args,
     };
-    let outcomes = parallel_map(&hosts, |host| {
+    // One generate at a time writes into hosts/ (a second one waits), so the hand-edit check and the
+    // writes it allows cannot interleave with another run's.
+    let lock_path = run.store.inventory_dir().join(".generate.lock");
+    let _lock = if args.check || !run.store.inventory_dir().is_dir() {
+        None
+    } else {
+        Some(FileLock::exclusive(&lock_path)?)
+    };
+    let staged_outcomes = parallel_map(&hosts, |host| {
         generate_host(&run, host).with_context(|| host.clone())
     });
+    let outcomes = commit_all(staged_outcomes)?;
 
     let mut out = String::new();
     let mut failures = Vec::new();
@@ -173,6 +185,37 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(exit::NEGATIVE));
     }
     Ok(ExitCode::from(exit::SUCCESS))
+}
+
+/// Make every staged file durable, rename them into place host by host, and make the renames durable.
+/// A host whose files cannot all be renamed fails; the others are not affected.
+fn commit_all(staged: Vec<Result<(Outcome, Vec<batch::Staged>)>>) -> Result<Vec<Result<Outcome>>> {
+    let all: Vec<&batch::Staged> = staged
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .flat_map(|(_, files)| files.iter())
+        .collect();
+    if all.is_empty() {
+        return Ok(staged.into_iter().map(|r| r.map(|(o, _)| o)).collect());
+    }
+    // On failure the staged files are dropped, which removes them: nothing was written.
+    batch::flush_data(&all).context("nothing was written")?;
+    let mut renamed = Vec::new();
+    let outcomes = staged
+        .into_iter()
+        .map(|r| {
+            let (outcome, files) = r?;
+            let host = outcome.host.clone();
+            for f in files {
+                let target = f.target().to_path_buf();
+                f.commit().with_context(|| host.clone())?;
+                renamed.push(target);
+            }
+            Ok(outcome)
+        })
+        .collect();
+    batch::flush_renames(&renamed)?;
+    Ok(outcomes)
 }
 
 fn one_line(s: &str) -> String {
@@ -254,7 +297,7 @@ fn latest_snapshot(store: &Store, host: &str) -> Result<(String, Vec<u8>)> {
             // The name goes into generated comments: accept only what save_snapshot writes.
             let name = target
                 .to_str()
-                .filter(|n| store::parse_snapshot_name(n).is_some());
+                .filter(|n| crate::store::parse_snapshot_name(n).is_some());
             match name {
                 Some(n) => format!("inventory/{host}/{n}"),
                 None => bail!(
@@ -278,7 +321,8 @@ fn latest_snapshot(store: &Store, host: &str) -> Result<(String, Vec<u8>)> {
     Ok((rel, bytes))
 }
 
-fn generate_host(run: &Run<'_>, host: &str) -> Result<Outcome> {
+/// Compute one host's files and stage the ones that change (nothing is visible until [`commit_all`]).
+fn generate_host(run: &Run<'_>, host: &str) -> Result<(Outcome, Vec<batch::Staged>)> {
     let store = &run.store;
     let (snapshot_path, bytes) = latest_snapshot(store, host)?;
     let snapshot: crate::model::Snapshot = serde_json::from_slice(&bytes)
@@ -298,6 +342,7 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<Outcome> {
     let gen_dir = store.generated_dir(host)?;
     let rel = |name: &str| format!("hosts/{host}/{name}");
     let mut outcome = Outcome {
+        host: host.to_string(),
         platform: plan.platform,
         tiers: [
             class.cpu.name.clone(),
@@ -329,10 +374,10 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<Outcome> {
                     .push(diff::unified(&rel(name), old.as_deref(), new));
             }
         }
-        return Ok(outcome);
+        return Ok((outcome, Vec::new()));
     }
 
-    let _lock = store.lock_host(host)?;
+    let mut staged = Vec::new();
     let mut on_disk = Vec::with_capacity(plan.files.len());
     for (name, _) in &plan.files {
         on_disk.push(read_optional(&gen_dir.join(name))?);
@@ -348,8 +393,7 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<Outcome> {
                 super::extract::render_hardware_nix(store.root(), &snapshot, &class)?.into_bytes()
             }
         };
-        store::write_atomic(&hw_path, &nix)
-            .with_context(|| format!("unable to write '{}'", hw_path.display()))?;
+        staged.push(batch::stage(&hw_path, &nix)?);
         outcome.written.push(rel("hardware.nix"));
     }
     for ((name, new), old) in plan.files.iter().zip(&on_disk) {
@@ -357,9 +401,7 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<Outcome> {
             outcome.unchanged += 1;
             continue;
         }
-        let path = gen_dir.join(name);
-        store::write_atomic(&path, new)
-            .with_context(|| format!("unable to write '{}'", path.display()))?;
+        staged.push(batch::stage(&gen_dir.join(name), new)?);
         outcome.written.push(rel(name));
     }
     outcome.tracked = plan
@@ -368,7 +410,7 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<Outcome> {
         .map(|(name, _)| gen_dir.join(name))
         .chain([hw_path, store.host_dir(host)?.join("hardware.nix")])
         .collect();
-    Ok(outcome)
+    Ok((outcome, staged))
 }
 
 /// Fail, naming every file, when a generated file on disk is neither what we would write now nor what
@@ -379,7 +421,13 @@ fn refuse_hand_edits(
     on_disk: &[Option<Vec<u8>>],
 ) -> Result<()> {
     let meta_index = files.iter().position(|(n, _)| *n == plan::METADATA);
-    let recorded: Option<Metadata> = meta_index
+    // Only the file hashes are needed, so metadata written by another hwinv version still vouches for
+    // its files.
+    #[derive(serde::Deserialize)]
+    struct Recorded {
+        files: BTreeMap<String, String>,
+    }
+    let recorded: Option<Recorded> = meta_index
         .and_then(|i| on_disk[i].as_deref())
         .and_then(|b| serde_json::from_slice(b).ok());
     let mut edited = Vec::new();
@@ -419,7 +467,7 @@ fn refuse_hand_edits(
 fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(4, |n| n.get() * 2)
-        .clamp(2, 16).max(std::env::var("HWINV_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(0))
+        .clamp(2, 16)
         .min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();

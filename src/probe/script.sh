@@ -21,6 +21,7 @@ trap 'exit 130' INT TERM HUP
 LC_ALL=C
 export LC_ALL
 GROUPS_STARTED=""
+PIDS=""
 
 # section NAME COMMAND [ARGS...]: run one section inline, framed (called inside a group).
 section() {
@@ -45,32 +46,40 @@ section() {
   : >"$T/$G.cur"
 }
 
-# group NAME SECONDS: run the function grp_NAME in the background into $T/NAME.out, killed after SECONDS.
+# group NAME SECONDS: run the function grp_NAME in the background into $T/NAME.out, bounded by the watchdog.
 group() {
-  g=$1
-  s=$2
-  GROUPS_STARTED="$GROUPS_STARTED $g"
+  GROUPS_STARTED="$GROUPS_STARTED $1"
   (
-    G=$g
-    "grp_$g" >"$T/$g.out" 2>/dev/null &
-    p=$!
-    (
-      trap 'kill "$sp" 2>/dev/null; exit 0' TERM
-      sleep "$s" &
-      sp=$!
-      wait "$sp"
-      # Stop the tool of the section that overran; the group goes on and frames it as timed out.
-      cp "$T/$g.cur" "$T/$g.timeout" 2>/dev/null || : >"$T/$g.timeout"
-      pkill -TERM -P "$p" 2>/dev/null
-      sleep 2
-      # Still stuck (a tool that ignores TERM): end the whole group; the reader closes its section.
-      pkill -KILL -P "$p" 2>/dev/null
-      kill -KILL "$p" 2>/dev/null
-    ) >/dev/null 2>&1 &
-    w=$!
-    wait "$p"
-    kill -TERM "$w" 2>/dev/null
+    G=$1
+    "grp_$1" >"$T/$1.out" 2>/dev/null
   ) &
+  eval "pid_$1=\$! lim_$1=\$2"
+  PIDS="$PIDS $!"
+}
+
+# One watchdog for every group (one process ticking each second, not one per group, keeps the probe cheap).
+# At its bound a group's running tool is stopped and the group goes on, framing that section as timed out;
+# a group still stuck two seconds later (a tool that ignores TERM) is killed and the reader closes it.
+watchdog() {
+  t=0
+  while :; do
+    sleep 1
+    t=$((t + 1))
+    for g in $GROUPS_STARTED; do
+      eval "p=\$pid_$g l=\$lim_$g"
+      [ "$t" -lt "$l" ] && continue
+      kill -0 "$p" 2>/dev/null || continue
+      if [ "$t" -eq "$l" ]; then
+        cp "$T/$g.cur" "$T/$g.timeout" 2>/dev/null || : >"$T/$g.timeout"
+        pkill -TERM -P "$p"
+      elif [ "$t" -ge $((l + 2)) ]; then
+        c=$(pgrep -P "$p")
+        kill -KILL "$p"
+        # shellcheck disable=SC2086 # one pid per word
+        [ -n "$c" ] && kill -KILL $c
+      fi
+    done
+  done
 }
 
 # need TOOL || return: status 127 (reported as "missing") when TOOL is not on PATH.
@@ -251,6 +260,11 @@ sec_systemd() {
 }
 sec_docker() {
   need docker || return
+  # The CLI costs ~15 ms even to say the daemon is down: ask it only when a daemon can be reached.
+  if [ -z "${DOCKER_HOST:-}" ] && [ ! -S /var/run/docker.sock ] && [ ! -S "${HOME:-/}/.docker/run/docker.sock" ]; then
+    echo "docker: no daemon socket (/var/run/docker.sock)" >&2
+    return 1
+  fi
   docker ps -a --format '{{json .}}'
 }
 grp_services() { section services sec_services; }
@@ -278,7 +292,11 @@ case "$kernel" in
     group docker 5
     ;;
 esac
-wait
+watchdog >/dev/null 2>&1 &
+WD=$!
+# shellcheck disable=SC2086 # word splitting of the pid list is intended
+wait $PIDS
+kill "$WD" 2>/dev/null
 for g in $GROUPS_STARTED; do
   cat "$T/$g.out" 2>/dev/null
   # A group killed at its bound: close the section it was in, marked as timed out.

@@ -640,3 +640,55 @@ fn bad_host_lists_are_one_line_errors() {
         "a bad host list stores nothing"
     );
 }
+
+#[test]
+fn progress_bar_on_a_terminal() {
+    // `script` (util-linux) runs the fleet under a pseudo-terminal, where hwinv draws an indicatif bar
+    // instead of plain lines.
+    let script = require("script");
+    let mut lab = Lab::new();
+    let linux = lab.server(None);
+    let user = whoami();
+    let hosts = lab.write(
+        "hosts.txt",
+        &format!(
+            "127.0.0.1 {user} {linux} name=tty-01\n127.0.0.1 {user} {linux} name=tty-02\n127.0.0.1 {user} {} name=tty-dead\n",
+            free_port()
+        ),
+    );
+    let root = tempfile::tempdir().unwrap();
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut cmd = vec![
+        env!("CARGO_BIN_EXE_hwinv").to_string(),
+        "--root".into(),
+        root.path().display().to_string(),
+        "extract".into(),
+        "--fleet".into(),
+        hosts.display().to_string(),
+    ];
+    cmd.extend(lab.args());
+    let line = cmd.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ");
+    let out = Command::new(script)
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("HWINV_ROOT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("fleet: 2 ok, 1 failed of 3 hosts"), "{text}");
+    assert!(
+        text.contains("failed  tty-dead (127.0.0.1:"),
+        "failures print above the bar: {text}"
+    );
+    assert!(
+        !text.contains("[1/3]"),
+        "no plain progress lines on a terminal: {text}"
+    );
+    assert!(
+        text.contains("\u{1b}["),
+        "the bar draws with terminal escapes: {text}"
+    );
+    assert_eq!(stored(root.path()), ["tty-01", "tty-02"]);
+}

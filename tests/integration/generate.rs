@@ -436,7 +436,7 @@ const LEAF: &str = r#"{
   primary = { hostname = "akasurde-mac"; ip = "10.1.1.10"; };
   secondaries = [
     { hostname = "edge-c16-m64-d1000"; ip = "10.1.1.20"; sshUser = "nixos"; }
-    { hostname = "rpi3"; }
+    { hostname = "rpi3"; user = "pi"; port = 2222; }
     { hostname = "not-extracted-yet"; ip = "10.1.1.99"; }
   ];
 }
@@ -484,7 +484,7 @@ fn flake_discovers_hosts_and_builds_configurations_and_deploy_nodes() {
                 "profiles": {"system": {"path": {"activation": "darwin", "evaluated": true, "hostName": "akasurde-mac", "system": "aarch64-darwin"}}}},
             "edge-c16-m64-d1000": {"hostname": "10.1.1.20", "sshUser": "nixos", "user": "root",
                 "profiles": {"system": {"path": {"activation": "nixos", "evaluated": true, "hostName": "edge-c16-m64-d1000", "system": "x86_64-linux"}}}},
-            "rpi3": {"hostname": "rpi3", "sshUser": "deploy", "user": "root",
+            "rpi3": {"hostname": "rpi3", "sshUser": "pi", "sshOpts": ["-p", "2222"], "user": "root",
                 "profiles": {"system": {"path": {"activation": "nixos", "evaluated": true, "hostName": "rpi3", "system": "aarch64-linux"}}}},
         })
     );
@@ -688,19 +688,36 @@ fn discovery_on_its_own_keeps_hostile_names_and_strings_inert() {
     assert_eq!(v["primary"], "mac-1");
     assert_eq!(v["notInventoried"], json!([]));
 
-    // A leaf-config entry with a name hwinv would refuse is an error, not a silently odd node.
-    let bad = r#"{ primary = { hostname = "a\"b"; }; }"#;
-    let expr = format!(
-        "(import {} {{ root = {}; leafConfig = {bad}; }}).deployNodes",
-        repo().join("nix/discover.nix").display(),
-        r.display()
-    );
-    let out = Command::new(require("nix-instantiate"))
-        .args(["--eval", "--strict", "--json", "-E", &expr])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a valid host name"));
+    // A leaf-config entry with a name hwinv would refuse, or an odd port, is an error, not an odd node.
+    for (bad, needle) in [
+        (
+            r#"{ primary = { hostname = "a\"b"; }; }"#,
+            "is not a valid host name",
+        ),
+        (
+            r#"{ primary = { hostname = "mac-1"; port = "22 -oProxyCommand=x"; }; }"#,
+            "has an invalid port",
+        ),
+        (
+            r#"{ secondaries = [ { hostname = "mac-1"; } { hostname = "mac-1"; } ]; }"#,
+            "lists mac-1 more than once",
+        ),
+    ] {
+        let expr = format!(
+            "(import {} {{ root = {}; leafConfig = {bad}; }}).deployNodes",
+            repo().join("nix/discover.nix").display(),
+            r.display()
+        );
+        let out = Command::new(require("nix-instantiate"))
+            .args(["--eval", "--strict", "--json", "-E", &expr])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(needle),
+            "{bad}: {err}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1007,4 +1024,40 @@ fn untracked_files_are_reported_or_added_in_a_git_inventory() {
     ] {
         assert!(files.lines().any(|l| l == f), "{f} not added: {files}");
     }
+}
+
+#[test]
+fn the_repository_example_fleet_is_discovered_and_up_to_date() {
+    // The example hosts committed under inventory/ and hosts/ (replayed fixtures, see docs/generate.md).
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    install_flake(
+        r,
+        &fs::read_to_string(repo().join("leaf-config.nix")).unwrap(),
+    );
+    for dir in ["inventory", "hosts"] {
+        let st = Command::new("cp")
+            .arg("-a")
+            .arg(repo().join(dir))
+            .arg(r)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let names = |attr: &str| flake_eval(r, attr, Some("builtins.attrNames")).unwrap();
+    assert_eq!(names("darwinConfigurations"), json!(["mac-prod-01"]));
+    assert_eq!(names("nixosConfigurations"), json!(["gpu-box-01"]));
+    let nodes = flake_eval(
+        r,
+        "deploy.nodes",
+        Some("builtins.mapAttrs (n: v: [ v.hostname v.sshUser v.profiles.system.path.evaluated ])"),
+    )
+    .unwrap();
+    assert_eq!(
+        nodes,
+        json!({"gpu-box-01": ["10.1.1.20", "nixos", true], "mac-prod-01": ["10.1.1.10", "admin", true]})
+    );
+    // The committed files are what this build generates (run `hwinv generate --all` after changing a template).
+    let (code, out, err) = run(hwinv(&repo()).args(["generate", "--all", "--check"]));
+    assert_eq!(code, 0, "{out}{err}");
 }

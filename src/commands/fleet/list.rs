@@ -150,7 +150,11 @@ pub(crate) fn from_leaf_config(v: &Value, file: &str) -> Result<Vec<Entry>, Stri
     let mut out = Vec::new();
     if let Some(p) = top.get("primary") {
         if !p.is_null() {
-            out.push(leaf_entry(p, &format!("{file}: primary"), default_user.as_deref())?);
+            out.push(leaf_entry(
+                p,
+                &format!("{file}: primary"),
+                default_user.as_deref(),
+            )?);
         }
     }
     match top.get("secondaries") {
@@ -182,11 +186,16 @@ fn leaf_entry(v: &Value, origin: &str, default_user: Option<&str>) -> Result<Ent
         }
     };
     let Some(hostname) = text("hostname")? else {
-        return Err(format!("{origin}: needs a hostname (the host's inventory name)"));
+        return Err(format!(
+            "{origin}: needs a hostname (the host's inventory name)"
+        ));
     };
     crate::hostname::validate(&hostname).map_err(|e| format!("{origin}: {e}"))?;
     let dest = text("ip")?.unwrap_or_else(|| hostname.clone());
-    let user = match text("sshUser")?.or(text("user")?).or(default_user.map(String::from)) {
+    let user = match text("sshUser")?
+        .or(text("user")?)
+        .or(default_user.map(String::from))
+    {
         Some(u) => Some(check_user(&u, origin)?),
         None => None,
     };
@@ -509,7 +518,11 @@ mod tests {
                        "secondaries": [{"hostname": "mac-2", "sshUser": "ops", "port": 2222}]});
         let e = from_leaf_config(&v, "leaf-config.nix").unwrap();
         assert_eq!(
-            (e[0].host.as_str(), e[0].name.as_deref(), e[0].user.as_deref()),
+            (
+                e[0].host.as_str(),
+                e[0].name.as_deref(),
+                e[0].user.as_deref()
+            ),
             ("10.0.0.1", Some("mac-1"), Some("admin"))
         );
         assert_eq!(
@@ -522,10 +535,39 @@ mod tests {
             err(json!({"primary": {"ip": "10.0.0.1"}})),
             "f: primary: needs a hostname (the host's inventory name)"
         );
-        assert!(err(json!({"secondaries": [{"hostname": "../x"}]})).starts_with("f: secondaries[0]: invalid host name"));
-        assert_eq!(err(json!({"secondaries": {"a": {}}})), "f: secondaries must be a list");
+        assert!(err(json!({"secondaries": [{"hostname": "../x"}]}))
+            .starts_with("f: secondaries[0]: invalid host name"));
+        assert_eq!(
+            err(json!({"secondaries": {"a": {}}})),
+            "f: secondaries must be a list"
+        );
         assert!(err(json!({"x": 1})).contains("neither primary nor secondaries"));
-        assert!(err(json!({"primary": {"hostname": "a", "port": "x"}})).contains("invalid port 'x'"));
+        assert!(
+            err(json!({"primary": {"hostname": "a", "port": "x"}})).contains("invalid port 'x'")
+        );
+    }
+
+    /// The repository's example leaf-config.nix reads the same through nix-instantiate and without it.
+    #[test]
+    fn repository_leaf_config_reads_the_same_with_and_without_nix() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("leaf-config.nix");
+        let text =
+            std::fs::read_to_string(&path).expect("the repository's example leaf-config.nix");
+        let plain = parse_nix_data(&text).unwrap();
+        let out = crate::transport::nix::eval_json(&path, std::time::Duration::from_secs(60))
+            .unwrap()
+            .expect("nix-instantiate is installed (scripts/setup.sh installs nix-bin)");
+        assert_eq!(
+            out.status,
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let evaluated: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(plain, evaluated);
+        let e = from_leaf_config(&evaluated, "leaf-config.nix").unwrap();
+        assert!(!e.is_empty());
+        assert!(e.iter().all(|e| e.name.is_some()));
     }
 
     #[test]
