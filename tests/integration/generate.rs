@@ -251,7 +251,7 @@ fn generated_files_for_every_tier_boundary() {
             assert_eq!(meta["tiers"]["memory"]["measured"], mem);
             let storage = meta["tiers"]["storage"]["measured"].as_u64().unwrap();
             if h.platform == "darwin" {
-                // Rounded up to the nominal drive size (1000 GB of APFS is a 1024 GB drive).
+                // Rounded up to the nominal size of the drive it sits on (rules.rs), at most 3 %.
                 assert!(
                     storage >= disk && storage * 97 <= disk * 100,
                     "{name}: {storage}"
