@@ -87,7 +87,21 @@ mod tests {
 
     #[test]
     fn refuses_paths_and_oddities() {
-        for n in ["", "../../etc", "a/b", "..", ".", ".hidden", "-rf", "a..b", "a b", "a\nb", "é", "a\\b", "x."] {
+        for n in [
+            "",
+            "../../etc",
+            "a/b",
+            "..",
+            ".",
+            ".hidden",
+            "-rf",
+            "a..b",
+            "a b",
+            "a\nb",
+            "é",
+            "a\\b",
+            "x.",
+        ] {
             assert!(validate(n).is_err(), "{n:?} accepted");
         }
         assert!(validate(&"a".repeat(64)).is_err());

@@ -16,7 +16,8 @@ use std::path::Path;
 pub fn load_or_create_salt(inventory_dir: &Path) -> Result<Vec<u8>> {
     let path = inventory_dir.join(".redact-salt");
     if let Ok(text) = fs::read_to_string(&path) {
-        return hex::decode(text.trim()).with_context(|| format!("'{}' is not hex", path.display()));
+        return hex::decode(text.trim())
+            .with_context(|| format!("'{}' is not hex", path.display()));
     }
     fs::create_dir_all(inventory_dir)
         .with_context(|| format!("unable to create '{}'", inventory_dir.display()))?;
@@ -34,7 +35,9 @@ pub fn load_or_create_salt(inventory_dir: &Path) -> Result<Vec<u8>> {
             Ok(salt.to_vec())
         }
         // Another run created it first: use theirs so both agree.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_salt(inventory_dir),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            load_or_create_salt(inventory_dir)
+        }
         Err(e) => Err(e).with_context(|| format!("unable to create '{}'", path.display())),
     }
 }

@@ -10,9 +10,10 @@ use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 use std::path::{Path, PathBuf};
 
 /// Templates built into the binary: (name, source).
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("hardware.nix.j2", include_str!("../templates/hardware.nix.j2")),
-];
+pub const BUILTIN: &[(&str, &str)] = &[(
+    "hardware.nix.j2",
+    include_str!("../templates/hardware.nix.j2"),
+)];
 
 /// Additional built-in templates registered by other modules (generate, export).
 pub type Builtins = &'static [(&'static str, &'static str)];
@@ -45,8 +46,11 @@ impl Renderer {
                     Ok(text) => return Ok(Some(text)),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => {
-                        return Err(Error::new(ErrorKind::InvalidOperation, "cannot read template override")
-                            .with_source(e))
+                        return Err(Error::new(
+                            ErrorKind::InvalidOperation,
+                            "cannot read template override",
+                        )
+                        .with_source(e))
                     }
                 }
             }
@@ -108,7 +112,10 @@ fn nix_ident(s: &str) -> bool {
 pub fn nix_value(v: &Value) -> Result<String, Error> {
     Ok(match v.kind() {
         ValueKind::Undefined => {
-            return Err(Error::new(ErrorKind::UndefinedError, "undefined value passed to nix"))
+            return Err(Error::new(
+                ErrorKind::UndefinedError,
+                "undefined value passed to nix",
+            ))
         }
         ValueKind::None => "null".into(),
         ValueKind::Bool => if v.is_true() { "true" } else { "false" }.into(),
@@ -129,13 +136,21 @@ pub fn nix_value(v: &Value) -> Result<String, Error> {
             let mut parts = Vec::new();
             for key in v.try_iter()? {
                 let val = v.get_item(&key)?;
-                let k = key.as_str().map(str::to_string).unwrap_or_else(|| key.to_string());
+                let k = key
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| key.to_string());
                 let k = if nix_ident(&k) { k } else { nix_string(&k) };
                 parts.push(format!("{k} = {};", nix_value(&val)?));
             }
             format!("{{ {} }}", parts.join(" "))
         }
-        _ => return Err(Error::new(ErrorKind::InvalidOperation, "value cannot be written as Nix")),
+        _ => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "value cannot be written as Nix",
+            ))
+        }
     })
 }
 
@@ -145,9 +160,14 @@ fn nix_filter(v: &Value) -> Result<String, Error> {
 
 fn nix_str_filter(v: &Value) -> Result<String, Error> {
     if v.is_undefined() {
-        return Err(Error::new(ErrorKind::UndefinedError, "undefined value passed to nix_str"));
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            "undefined value passed to nix_str",
+        ));
     }
-    Ok(nix_string(&v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+    Ok(nix_string(
+        &v.as_str().map_or_else(|| v.to_string(), str::to_string),
+    ))
 }
 
 /// Escape a string for a double-quoted NATS configuration string.
@@ -169,9 +189,14 @@ pub fn nats_string(s: &str) -> String {
 
 fn nats_str_filter(v: &Value) -> Result<String, Error> {
     if v.is_undefined() {
-        return Err(Error::new(ErrorKind::UndefinedError, "undefined value passed to nats_str"));
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            "undefined value passed to nats_str",
+        ));
     }
-    Ok(nats_string(&v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+    Ok(nats_string(
+        &v.as_str().map_or_else(|| v.to_string(), str::to_string),
+    ))
 }
 
 #[cfg(test)]
@@ -186,7 +211,12 @@ mod tests {
 
     #[test]
     fn nested_values_render_as_nix() {
-        let v = Value::from_serialize(serde_json::json!({"a b": [1, "x", null, true], "ok": {"n": 2.5}}));
-        assert_eq!(nix_value(&v).unwrap(), r#"{ "a b" = [ 1 "x" null true ]; ok = { n = 2.5; }; }"#);
+        let v = Value::from_serialize(
+            serde_json::json!({"a b": [1, "x", null, true], "ok": {"n": 2.5}}),
+        );
+        assert_eq!(
+            nix_value(&v).unwrap(),
+            r#"{ "a b" = [ 1 "x" null true ]; ok = { n = 2.5; }; }"#
+        );
     }
 }

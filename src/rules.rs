@@ -111,13 +111,28 @@ impl Tiers {
                 bail!("[[{table}]] tiers must be in strictly descending order of their minimum");
             }
             if mins.last() != Some(&0) {
-                bail!("[[{table}]] must end with a tier whose minimum is 0, so every host has a tier");
+                bail!(
+                    "[[{table}]] must end with a tier whose minimum is 0, so every host has a tier"
+                );
             }
             Ok(())
         }
-        descending("cpu", &self.cpu.iter().map(|t| u64::from(t.min_cores)).collect::<Vec<_>>())?;
-        descending("memory", &self.memory.iter().map(|t| t.min_gb).collect::<Vec<_>>())?;
-        descending("storage", &self.storage.iter().map(|t| t.min_gb).collect::<Vec<_>>())?;
+        descending(
+            "cpu",
+            &self
+                .cpu
+                .iter()
+                .map(|t| u64::from(t.min_cores))
+                .collect::<Vec<_>>(),
+        )?;
+        descending(
+            "memory",
+            &self.memory.iter().map(|t| t.min_gb).collect::<Vec<_>>(),
+        )?;
+        descending(
+            "storage",
+            &self.storage.iter().map(|t| t.min_gb).collect::<Vec<_>>(),
+        )?;
         Ok(())
     }
 
@@ -130,7 +145,9 @@ impl Tiers {
         let pick = |n: usize, ok: &dyn Fn(usize) -> bool| (0..n).find(|&i| ok(i)).unwrap_or(n - 1);
         let cpu = &self.cpu[pick(self.cpu.len(), &|i| cpu_cores >= self.cpu[i].min_cores)];
         let memory = &self.memory[pick(self.memory.len(), &|i| memory_gb >= self.memory[i].min_gb)];
-        let storage = &self.storage[pick(self.storage.len(), &|i| storage_gb >= self.storage[i].min_gb)];
+        let storage = &self.storage[pick(self.storage.len(), &|i| {
+            storage_gb >= self.storage[i].min_gb
+        })];
         Classification {
             cpu_cores,
             memory_gb,
@@ -184,12 +201,22 @@ mod tests {
     #[test]
     fn defaults_parse_and_match_the_design_tables() {
         let t = Tiers::parse(DEFAULT_TIERS).unwrap();
-        let conns: Vec<_> = t.cpu.iter().map(|c| (c.min_cores, c.nats_max_connections)).collect();
+        let conns: Vec<_> = t
+            .cpu
+            .iter()
+            .map(|c| (c.min_cores, c.nats_max_connections))
+            .collect();
         assert_eq!(conns, [(16, 10000), (8, 5000), (0, 1000)]);
         let mem: Vec<_> = t
             .memory
             .iter()
-            .map(|m| (m.min_gb, m.jetstream_max_memory_gb, m.memory_pressure_threshold))
+            .map(|m| {
+                (
+                    m.min_gb,
+                    m.jetstream_max_memory_gb,
+                    m.memory_pressure_threshold,
+                )
+            })
             .collect();
         assert_eq!(mem, [(64, 16, 90), (32, 8, 85), (0, 4, 80)]);
         let st: Vec<_> = t

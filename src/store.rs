@@ -62,7 +62,8 @@ impl Store {
     /// of one host cannot interleave their writes.
     pub fn lock_host(&self, host: &str) -> Result<FileLock> {
         let dir = self.host_dir(host)?;
-        fs::create_dir_all(&dir).with_context(|| format!("unable to create '{}'", dir.display()))?;
+        fs::create_dir_all(&dir)
+            .with_context(|| format!("unable to create '{}'", dir.display()))?;
         FileLock::exclusive(&dir.join(".lock"))
     }
 
@@ -71,7 +72,8 @@ impl Store {
     pub fn save_snapshot(&self, snap: &Snapshot, json: &[u8]) -> Result<Saved> {
         let host = &snap.system_info.hostname;
         let dir = self.host_dir(host)?;
-        fs::create_dir_all(&dir).with_context(|| format!("unable to create '{}'", dir.display()))?;
+        fs::create_dir_all(&dir)
+            .with_context(|| format!("unable to create '{}'", dir.display()))?;
         let stamp = stamp_of(&snap.collected_at);
         let tmp = write_temp(&dir, json)?;
         let mut seq = 1u32;
@@ -88,7 +90,8 @@ impl Store {
                 Err(e) if e.kind() == ErrorKind::AlreadyExists && seq < 10_000 => seq += 1,
                 Err(e) => {
                     let _ = fs::remove_file(&tmp);
-                    return Err(e).with_context(|| format!("unable to write snapshot '{}'", path.display()));
+                    return Err(e)
+                        .with_context(|| format!("unable to write snapshot '{}'", path.display()));
                 }
             }
         };
@@ -102,7 +105,8 @@ impl Store {
         let _ = fs::remove_file(&link_tmp);
         std::os::unix::fs::symlink(&file_name, &link_tmp)
             .with_context(|| format!("unable to create '{}'", link_tmp.display()))?;
-        fs::rename(&link_tmp, &latest).with_context(|| format!("unable to update '{}'", latest.display()))?;
+        fs::rename(&link_tmp, &latest)
+            .with_context(|| format!("unable to update '{}'", latest.display()))?;
         Ok(Saved { snapshot, latest })
     }
 
@@ -154,12 +158,16 @@ impl Store {
 /// Read and decode one snapshot file.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot> {
     let bytes = fs::read(path).with_context(|| format!("unable to read '{}'", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("'{}' is not a valid snapshot", path.display()))
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("'{}' is not a valid snapshot", path.display()))
 }
 
 /// `2026-11-22T02:51:00Z` -> `20261122T025100Z`.
 fn stamp_of(collected_at: &str) -> String {
-    collected_at.chars().filter(|c| c.is_ascii_alphanumeric()).collect()
+    collected_at
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
 }
 
 /// `hardware_20261122T025100Z_3.json` -> (`20261122T025100Z`, 3).
@@ -241,8 +249,14 @@ mod tests {
     #[test]
     fn snapshot_names_round_trip_and_sort_by_sequence() {
         assert_eq!(stamp_of("2026-11-22T02:51:00Z"), "20261122T025100Z");
-        assert_eq!(parse_snapshot_name("hardware_20261122T025100Z.json"), Some(("20261122T025100Z".into(), 1)));
-        assert_eq!(parse_snapshot_name("hardware_20261122T025100Z_12.json"), Some(("20261122T025100Z".into(), 12)));
+        assert_eq!(
+            parse_snapshot_name("hardware_20261122T025100Z.json"),
+            Some(("20261122T025100Z".into(), 1))
+        );
+        assert_eq!(
+            parse_snapshot_name("hardware_20261122T025100Z_12.json"),
+            Some(("20261122T025100Z".into(), 12))
+        );
         assert_eq!(parse_snapshot_name("latest.json"), None);
         assert_eq!(parse_snapshot_name("hardware_x.json"), None);
     }
@@ -255,6 +269,10 @@ mod tests {
         assert!(!write_atomic(&p, b"x").unwrap());
         assert!(write_atomic(&p, b"y").unwrap());
         assert_eq!(fs::read(&p).unwrap(), b"y");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left behind"
+        );
     }
 }

@@ -17,8 +17,13 @@ pub fn run(root: &Path, args: &CaptureArgs) -> Result<ExitCode> {
         Origin::Ssh(ssh_target(&args.host, args.user.clone(), &args.ssh)?)
     };
     let services = crate::services::ServicesConfig::load(root)?;
-    let sections = probe_sections_with(&origin, Duration::from_secs(args.timeout.max(1)), &services, &[])
-        .with_context(|| format!("capturing '{}' failed", origin.label()))?;
+    let sections = probe_sections_with(
+        &origin,
+        Duration::from_secs(args.timeout.max(1)),
+        &services,
+        &[],
+    )
+    .with_context(|| format!("capturing '{}' failed", origin.label()))?;
     replay::write_capture(&args.dir, &sections)?;
     println!(
         "captured {} sections from {} into {}",

@@ -71,7 +71,10 @@ pub struct Extracted {
 pub fn ssh_target(host: &str, user: Option<String>, ssh: &SshArgs) -> Result<SshTarget> {
     hostname::validate_target(host)?;
     if let Some(u) = &user {
-        if u.is_empty() || u.starts_with('-') || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if u.is_empty()
+            || u.starts_with('-')
+            || u.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(anyhow!("invalid ssh user {u:?}"));
         }
     }
@@ -207,7 +210,12 @@ fn transport_kind(origin: &Origin) -> &'static str {
 
 /// Run the probe and return its sections (used by `extract` and `capture`), probing the built-in services.
 pub fn probe_sections(origin: &Origin, timeout: Duration) -> Result<Sections> {
-    probe_sections_with(origin, timeout, &crate::services::ServicesConfig::builtin(), &[])
+    probe_sections_with(
+        origin,
+        timeout,
+        &crate::services::ServicesConfig::builtin(),
+        &[],
+    )
 }
 
 /// Run the probe (only `only` sections when not empty) with the services of `services` and return its
@@ -248,7 +256,11 @@ fn boundary() -> Result<String> {
     Ok(format!("@@hwinv-{}", hex::encode(b)))
 }
 
-fn probe_and_store(store: &Store, origin: &Origin, opts: &Options) -> Result<(Snapshot, Vec<PathBuf>)> {
+fn probe_and_store(
+    store: &Store,
+    origin: &Origin,
+    opts: &Options,
+) -> Result<(Snapshot, Vec<PathBuf>)> {
     if let Some(name) = &opts.name {
         hostname::validate(name)?;
     }
@@ -274,7 +286,8 @@ fn probe_and_store(store: &Store, origin: &Origin, opts: &Options) -> Result<(Sn
         snapshot.system_info.hostname = name.clone();
     }
     let host = snapshot.system_info.hostname.clone();
-    hostname::validate(&host).context("the host reported a name that cannot be a directory; use --name")?;
+    hostname::validate(&host)
+        .context("the host reported a name that cannot be a directory; use --name")?;
     if opts.redact {
         let salt = crate::redact::load_or_create_salt(&store.inventory_dir())?;
         crate::redact::redact(&mut snapshot, &salt);
@@ -291,7 +304,8 @@ fn probe_and_store(store: &Store, origin: &Origin, opts: &Options) -> Result<(Sn
     let inv_nix = store.host_dir(&host)?.join("hardware.nix");
     let hosts_nix = store.generated_dir(&host)?.join("hardware.nix");
     for p in [&inv_nix, &hosts_nix] {
-        store::write_atomic(p, nix.as_bytes()).with_context(|| format!("unable to write '{}'", p.display()))?;
+        store::write_atomic(p, nix.as_bytes())
+            .with_context(|| format!("unable to write '{}'", p.display()))?;
     }
     let written = vec![saved.snapshot, saved.latest, inv_nix, hosts_nix];
     if opts.track_git {
@@ -319,7 +333,11 @@ fn prefer_nvml(snapshot: &mut Snapshot) {
 }
 
 /// Render `hardware.nix` for a snapshot.
-pub fn render_hardware_nix(root: &Path, snapshot: &Snapshot, class: &Classification) -> Result<String> {
+pub fn render_hardware_nix(
+    root: &Path,
+    snapshot: &Snapshot,
+    class: &Classification,
+) -> Result<String> {
     #[derive(Serialize)]
     struct Ctx<'a> {
         s: &'a Snapshot,
@@ -354,12 +372,22 @@ pub fn summary(done: &Extracted, root: &Path) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    out.push_str(&format!("host      {}  ({})\n", s.system_info.hostname, s.system_info.nix_system));
+    out.push_str(&format!(
+        "host      {}  ({})\n",
+        s.system_info.hostname, s.system_info.nix_system
+    ));
     out.push_str(&format!(
         "model     {}\n",
         s.system_info.model.as_deref().unwrap_or("unknown")
     ));
-    out.push_str(&format!("os        {}\n", if os.is_empty() { s.os.family.as_str().to_string() } else { os }));
+    out.push_str(&format!(
+        "os        {}\n",
+        if os.is_empty() {
+            s.os.family.as_str().to_string()
+        } else {
+            os
+        }
+    ));
     let cpu = &s.hardware.cpu;
     let mut cores = format!("{} cores, {} threads", cpu.physical_cores, cpu.logical_cpus);
     if let (Some(p), Some(e)) = (cpu.performance_cores, cpu.efficiency_cores) {
@@ -383,7 +411,10 @@ pub fn summary(done: &Extracted, root: &Path) -> String {
             d.name,
             d.size_gb,
             d.kind,
-            d.model.as_deref().map(|m| format!("  {m}")).unwrap_or_default(),
+            d.model
+                .as_deref()
+                .map(|m| format!("  {m}"))
+                .unwrap_or_default(),
             if d.removable { "  (removable)" } else { "" }
         ));
     }

@@ -14,7 +14,14 @@ pub fn track(root: &Path, files: &[PathBuf], add: bool) {
         .map(|f| f.strip_prefix(root).unwrap_or(f).display().to_string())
         .collect();
     if add {
-        if let Err(e) = crate::transport::git::git(root, &[&["add", "--"][..], &rel.iter().map(String::as_str).collect::<Vec<_>>()].concat()) {
+        if let Err(e) = crate::transport::git::git(
+            root,
+            &[
+                &["add", "--"][..],
+                &rel.iter().map(String::as_str).collect::<Vec<_>>(),
+            ]
+            .concat(),
+        ) {
             eprintln!("warning: git add failed: {e}");
         }
         return;
@@ -34,5 +41,6 @@ pub fn track(root: &Path, files: &[PathBuf], add: bool) {
 }
 
 fn inside_work_tree(root: &Path) -> bool {
-    crate::transport::git::git(root, &["rev-parse", "--is-inside-work-tree"]).is_ok_and(|o| o.trim() == "true")
+    crate::transport::git::git(root, &["rev-parse", "--is-inside-work-tree"])
+        .is_ok_and(|o| o.trim() == "true")
 }

@@ -96,7 +96,9 @@ pub fn parse(output: &[u8], boundary: &str) -> Result<Sections, FrameError> {
         let Some(after) = rest.strip_prefix(&begin) else {
             return Err(FrameError::Truncated(current));
         };
-        let (name, body) = after.split_once('\n').ok_or_else(|| FrameError::Truncated(current.clone()))?;
+        let (name, body) = after
+            .split_once('\n')
+            .ok_or_else(|| FrameError::Truncated(current.clone()))?;
         if !crate::transport::replay::valid_section_name(name) {
             return Err(FrameError::BadMarker(name.chars().take(80).collect()));
         }
@@ -107,7 +109,9 @@ pub fn parse(output: &[u8], boundary: &str) -> Result<Sections, FrameError> {
         let (stderr, body) = body
             .split_once(&format!("{end_marker}{name} "))
             .ok_or_else(|| FrameError::Truncated(current.clone()))?;
-        let (status, body) = body.split_once('\n').ok_or_else(|| FrameError::Truncated(current.clone()))?;
+        let (status, body) = body
+            .split_once('\n')
+            .ok_or_else(|| FrameError::Truncated(current.clone()))?;
         let mut fields = status.split_whitespace();
         let exit_code = fields.next().and_then(|c| c.parse::<i32>().ok());
         let timed_out = match fields.next() {
@@ -149,7 +153,10 @@ mod tests {
 
     #[test]
     fn garbage_and_truncation_are_errors() {
-        assert!(matches!(parse(b"Welcome!\n", "B"), Err(FrameError::NoHeader(_))));
+        assert!(matches!(
+            parse(b"Welcome!\n", "B"),
+            Err(FrameError::NoHeader(_))
+        ));
         let cut = b"B hwinv-probe 1 Linux\n\nB begin a\nhalf";
         assert_eq!(parse(cut, "B"), Err(FrameError::Truncated("a".into())));
         let no_done = b"B hwinv-probe 1 Linux\n\nB begin a\nx\nB stderr a\n\nB end a 0 0\n";

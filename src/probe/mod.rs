@@ -18,7 +18,11 @@ pub const SCRIPT: &str = include_str!("script.sh");
 
 /// The script as sent: boundary, section selection and the built-in service probes prepended.
 pub fn script_with(boundary: &str, sections: &[&str]) -> String {
-    script_with_services(boundary, sections, &crate::services::ServicesConfig::builtin())
+    script_with_services(
+        boundary,
+        sections,
+        &crate::services::ServicesConfig::builtin(),
+    )
 }
 
 /// The script as sent, probing the services of `services` (usually `<root>/templates/services.toml`).

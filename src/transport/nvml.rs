@@ -10,7 +10,11 @@ pub fn local_gpus() -> Option<Vec<Gpu>> {
     let nvml = Nvml::init().ok()?;
     let driver = nvml.sys_driver_version().ok();
     let cuda = nvml.sys_cuda_driver_version().ok().map(|v| {
-        format!("{}.{}", cuda_driver_version_major(v), cuda_driver_version_minor(v))
+        format!(
+            "{}.{}",
+            cuda_driver_version_major(v),
+            cuda_driver_version_minor(v)
+        )
     });
     let count = nvml.device_count().ok()?;
     let mut gpus = Vec::new();

@@ -104,7 +104,9 @@ pub fn write_capture(dir: &Path, sections: &Sections) -> Result<(), CaptureError
         }
         let write = |ext: &str, data: &[u8]| {
             let p = dir.join(format!("{name}.{ext}"));
-            crate::store::write_atomic(&p, data).map(|_| ()).map_err(io(&p))
+            crate::store::write_atomic(&p, data)
+                .map(|_| ())
+                .map_err(io(&p))
         };
         write("out", s.stdout.as_bytes())?;
         if !s.stderr.is_empty() {

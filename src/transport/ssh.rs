@@ -58,7 +58,11 @@ impl Ssh {
                 "UserKnownHostsFile=/dev/null".into(),
             ]);
         } else {
-            let policy = if t.host_key_checking == "yes" { "yes" } else { "accept-new" };
+            let policy = if t.host_key_checking == "yes" {
+                "yes"
+            } else {
+                "accept-new"
+            };
             args.extend(["-o".into(), format!("StrictHostKeyChecking={policy}")]);
         }
         if let Some(port) = t.port {
@@ -143,6 +147,9 @@ mod tests {
     #[test]
     fn last_line_skips_known_hosts_chatter() {
         let err = b"Warning: Permanently added '[127.0.0.1]:2222' (ED25519) to the list of known hosts.\r\nadmin@127.0.0.1: Permission denied (publickey).\r\n";
-        assert_eq!(last_line(err), "admin@127.0.0.1: Permission denied (publickey).");
+        assert_eq!(
+            last_line(err),
+            "admin@127.0.0.1: Permission denied (publickey)."
+        );
     }
 }

@@ -20,7 +20,10 @@ fn events(root: &Path) -> Vec<Value> {
 }
 
 fn event_types(root: &Path) -> Vec<String> {
-    events(root).iter().map(|e| e["type"].as_str().unwrap().to_string()).collect()
+    events(root)
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Evaluate a Nix file strictly with the real nix-instantiate and return it as JSON.
@@ -65,7 +68,12 @@ fn host_dir(root: &Path) -> std::path::PathBuf {
         .filter(|e| e.file_type().unwrap().is_dir())
         .map(|e| e.path())
         .collect();
-    assert_eq!(dirs.len(), 1, "one host directory expected in {}", inv.display());
+    assert_eq!(
+        dirs.len(),
+        1,
+        "one host directory expected in {}",
+        inv.display()
+    );
     dirs.pop().unwrap()
 }
 
@@ -79,7 +87,10 @@ fn local_extract_writes_snapshot_symlink_nix_copy_and_events() {
     assert!(out.contains(&format!("host      {host}")), "{out}");
     let latest = dir.join("latest.json");
     let target = fs::read_link(&latest).unwrap();
-    assert!(target.is_relative() && target.to_str().unwrap().starts_with("hardware_"), "{target:?}");
+    assert!(
+        target.is_relative() && target.to_str().unwrap().starts_with("hardware_"),
+        "{target:?}"
+    );
     let snap = json(&latest);
     assert_eq!(snap["system_info"]["hostname"], host.as_str());
     assert_eq!(snap["os"]["family"], "linux");
@@ -87,13 +98,23 @@ fn local_extract_writes_snapshot_symlink_nix_copy_and_events() {
     assert!(snap["hardware"]["memory_gb"].as_u64().unwrap() >= 1);
     assert_eq!(snap["schema_version"], 1);
     let nix = dir.join("hardware.nix");
-    assert_eq!(fs::read(&nix).unwrap(), fs::read(root.path().join("hosts").join(&host).join("hardware.nix")).unwrap());
+    assert_eq!(
+        fs::read(&nix).unwrap(),
+        fs::read(root.path().join("hosts").join(&host).join("hardware.nix")).unwrap()
+    );
     let facts = nix_eval_json(&nix);
     assert_eq!(facts["system"]["hostname"], host.as_str());
-    assert_eq!(facts["hardware"]["memory"]["sizeGB"], snap["hardware"]["memory_gb"]);
+    assert_eq!(
+        facts["hardware"]["memory"]["sizeGB"],
+        snap["hardware"]["memory_gb"]
+    );
     assert_eq!(
         event_types(root.path()),
-        ["inventory.extraction.started", "inventory.hardware.discovered", "inventory.extraction.completed"]
+        [
+            "inventory.extraction.started",
+            "inventory.hardware.discovered",
+            "inventory.extraction.completed"
+        ]
     );
 
     // A second run adds a snapshot, never replaces one, moves latest, and records identical hardware.
@@ -131,14 +152,21 @@ fn ssh_extract_of_this_machine_matches_local_extract() {
     let l = json(&host_dir(local.path()).join("latest.json"));
     let r = json(&host_dir(remote.path()).join("latest.json"));
     assert_eq!(r["source"]["transport"], "ssh");
-    assert_eq!(hardware_part(&l), hardware_part(&r), "local and remote share every line of parsing");
+    assert_eq!(
+        hardware_part(&l),
+        hardware_part(&r),
+        "local and remote share every line of parsing"
+    );
     nix_eval_json(&host_dir(remote.path()).join("hardware.nix"));
 }
 
 fn mac_sshd(mac: &FakeMac) -> (Sshd, tempfile::TempDir) {
     let bin_dir = tempfile::tempdir().unwrap();
     let bin = mac.install(bin_dir.path());
-    let force = format!("PATH={}:$PATH; export PATH; eval \"$SSH_ORIGINAL_COMMAND\"", bin.display());
+    let force = format!(
+        "PATH={}:$PATH; export PATH; eval \"$SSH_ORIGINAL_COMMAND\"",
+        bin.display()
+    );
     (Sshd::start(Some(&force)), bin_dir)
 }
 
@@ -188,9 +216,17 @@ fn hostile_strings_stay_inside_nix_strings() {
     let evil_model = "Mac\"; x = builtins.abort \"pwned\"; y = \"${builtins.abort \"x\"}\\é😀";
     mac.sysctl = mac
         .sysctl
-        .replace("hw.model: MacBookPro18,1", &format!("hw.model: {evil_model}"))
-        .replace("machdep.cpu.brand_string: Apple M1 Pro", "machdep.cpu.brand_string: Apple ${M1} \"Pro\" \\ ünï");
-    mac.sp_hardware = mac.sp_hardware.replace("XXXXXXXXQ6LR", "SER\\\"${IAL}\\nline2");
+        .replace(
+            "hw.model: MacBookPro18,1",
+            &format!("hw.model: {evil_model}"),
+        )
+        .replace(
+            "machdep.cpu.brand_string: Apple M1 Pro",
+            "machdep.cpu.brand_string: Apple ${M1} \"Pro\" \\ ünï",
+        );
+    mac.sp_hardware = mac
+        .sp_hardware
+        .replace("XXXXXXXXQ6LR", "SER\\\"${IAL}\\nline2");
     let (sshd, _bin) = mac_sshd(&mac);
     let root = tempfile::tempdir().unwrap();
     let (code, _, err) = run(hwinv(root.path()).arg("extract").args(sshd.hwinv_args()));
@@ -200,8 +236,14 @@ fn hostile_strings_stay_inside_nix_strings() {
     let facts = nix_eval_json(&dir.join("hardware.nix"));
     assert_eq!(facts["system"]["model"], snap["system_info"]["model"]);
     assert_eq!(snap["system_info"]["model"], evil_model);
-    assert_eq!(facts["hardware"]["cpu"]["type"], "Apple ${M1} \"Pro\" \\ ünï");
-    assert_eq!(facts["system"]["serialNumber"], snap["system_info"]["serial_number"]);
+    assert_eq!(
+        facts["hardware"]["cpu"]["type"],
+        "Apple ${M1} \"Pro\" \\ ünï"
+    );
+    assert_eq!(
+        facts["system"]["serialNumber"],
+        snap["system_info"]["serial_number"]
+    );
     // Control characters from the host are dropped by the parser; what remains round-trips through Nix.
     assert_eq!(snap["system_info"]["serial_number"], "SER\"${IAL}line2");
 }
@@ -211,27 +253,56 @@ fn hostile_strings_stay_inside_nix_strings() {
 fn assert_failure_leaves_inventory_untouched(extra: &[String], target: &str, cause: &str) {
     let root = tempfile::tempdir().unwrap();
     let capture = fixture_capture();
-    let (code, _, err) = run(hwinv(root.path()).arg("extract").arg("--replay").arg(capture.path().join("cap")));
+    let (code, _, err) = run(hwinv(root.path())
+        .arg("extract")
+        .arg("--replay")
+        .arg(capture.path().join("cap")));
     assert_eq!(code, 0, "{err}");
     let events_path = root.path().join("inventory/events.jsonl");
     let before_events = fs::read_to_string(&events_path).unwrap();
-    let before: Vec<_> = tree(root.path()).into_iter().filter(|(p, _)| p != &events_path).collect();
+    let before: Vec<_> = tree(root.path())
+        .into_iter()
+        .filter(|(p, _)| p != &events_path)
+        .collect();
     let (code, out, err) = run(hwinv(root.path()).arg("extract").args(extra));
     assert_ne!(code, 0, "expected failure; stdout: {out}");
-    assert_eq!(err.lines().count(), 1, "one-line error expected, got: {err}");
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "one-line error expected, got: {err}"
+    );
     assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains(target), "error should name '{target}': {err}");
-    assert!(err.to_lowercase().contains(&cause.to_lowercase()), "error should say '{cause}': {err}");
-    let after: Vec<_> = tree(root.path()).into_iter().filter(|(p, _)| p != &events_path).collect();
-    assert_eq!(before, after, "a failed extraction must not change the inventory");
+    assert!(
+        err.to_lowercase().contains(&cause.to_lowercase()),
+        "error should say '{cause}': {err}"
+    );
+    let after: Vec<_> = tree(root.path())
+        .into_iter()
+        .filter(|(p, _)| p != &events_path)
+        .collect();
+    assert_eq!(
+        before, after,
+        "a failed extraction must not change the inventory"
+    );
     let after_events = fs::read_to_string(&events_path).unwrap();
     let new: Vec<Value> = after_events[before_events.len()..]
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let kinds: Vec<_> = new.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["inventory.extraction.started", "inventory.extraction.failed"]);
-    assert!(new[1]["details"]["error"].as_str().unwrap().to_lowercase().contains(&cause.to_lowercase()));
+    assert_eq!(
+        kinds,
+        [
+            "inventory.extraction.started",
+            "inventory.extraction.failed"
+        ]
+    );
+    assert!(new[1]["details"]["error"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .contains(&cause.to_lowercase()));
 }
 
 /// A capture of this machine, made once per test with the real `capture` command.
@@ -246,7 +317,9 @@ fn fixture_capture() -> tempfile::TempDir {
 #[test]
 fn unreachable_host_fails_cleanly() {
     let port = crate::util::free_port().to_string();
-    let args: Vec<String> = ["127.0.0.1", "nobody", "--port", &port, "--timeout", "10"].map(String::from).to_vec();
+    let args: Vec<String> = ["127.0.0.1", "nobody", "--port", &port, "--timeout", "10"]
+        .map(String::from)
+        .to_vec();
     assert_failure_leaves_inventory_untouched(&args, "127.0.0.1", "connection refused");
 }
 
@@ -271,8 +344,14 @@ fn hanging_host_is_bounded_by_timeout() {
 
 #[test]
 fn garbage_output_fails_cleanly() {
-    let sshd = Sshd::start(Some("cat >/dev/null; echo 'Welcome to ACME router'; echo '% invalid command'"));
-    assert_failure_leaves_inventory_untouched(&sshd.hwinv_args(), "127.0.0.1", "not from the hwinv probe");
+    let sshd = Sshd::start(Some(
+        "cat >/dev/null; echo 'Welcome to ACME router'; echo '% invalid command'",
+    ));
+    assert_failure_leaves_inventory_untouched(
+        &sshd.hwinv_args(),
+        "127.0.0.1",
+        "not from the hwinv probe",
+    );
 }
 
 #[test]
@@ -306,7 +385,10 @@ fn capture_replays_through_the_same_parsers_and_same_second_runs_do_not_collide(
     }
     let root = tempfile::tempdir().unwrap();
     for _ in 0..3 {
-        let (code, _, err) = run(hwinv(root.path()).arg("extract").arg("--replay").arg(&capdir));
+        let (code, _, err) = run(hwinv(root.path())
+            .arg("extract")
+            .arg("--replay")
+            .arg(&capdir));
         assert_eq!(code, 0, "{err}");
     }
     let dir = host_dir(root.path());
@@ -320,10 +402,18 @@ fn capture_replays_through_the_same_parsers_and_same_second_runs_do_not_collide(
     assert_eq!(names.len(), 3, "{names:?}");
     let latest = fs::read_link(dir.join("latest.json")).unwrap();
     let snaps: Vec<Value> = names.iter().map(|n| json(&dir.join(n))).collect();
-    assert!(snaps.windows(2).all(|w| hardware_part(&w[0]) == hardware_part(&w[1])));
+    assert!(snaps
+        .windows(2)
+        .all(|w| hardware_part(&w[0]) == hardware_part(&w[1])));
     // latest points at the one written last, whatever its name.
-    let last_event = events(root.path()).into_iter().rfind(|e| e["type"] == "inventory.extraction.completed").unwrap();
-    assert!(last_event["details"]["snapshot"].as_str().unwrap().ends_with(latest.to_str().unwrap()));
+    let last_event = events(root.path())
+        .into_iter()
+        .rfind(|e| e["type"] == "inventory.extraction.completed")
+        .unwrap();
+    assert!(last_event["details"]["snapshot"]
+        .as_str()
+        .unwrap()
+        .ends_with(latest.to_str().unwrap()));
 }
 
 #[test]
@@ -332,11 +422,20 @@ fn redaction_is_stable_within_an_inventory() {
     let root = tempfile::tempdir().unwrap();
     let mut serials = Vec::new();
     for _ in 0..2 {
-        let (code, _, err) = run(hwinv(root.path()).arg("extract").arg("--redact").args(sshd.hwinv_args()));
+        let (code, _, err) = run(hwinv(root.path())
+            .arg("extract")
+            .arg("--redact")
+            .args(sshd.hwinv_args()));
         assert_eq!(code, 0, "{err}");
         let snap = json(&root.path().join("inventory/mac-studio-1/latest.json"));
-        serials.push(snap["system_info"]["serial_number"].as_str().unwrap().to_string());
-        let text = fs::read_to_string(root.path().join("inventory/mac-studio-1/latest.json")).unwrap();
+        serials.push(
+            snap["system_info"]["serial_number"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        let text =
+            fs::read_to_string(root.path().join("inventory/mac-studio-1/latest.json")).unwrap();
         assert!(!text.contains("XXXXXXXXQ6LR"), "serial leaked");
     }
     assert!(serials[0].starts_with("redacted:"));
@@ -349,10 +448,16 @@ fn a_write_failure_midway_leaves_no_half_written_file() {
     let root = tempfile::tempdir().unwrap();
     let capture = fixture_capture();
     let capdir = capture.path().join("cap");
-    let (code, _, err) = run(hwinv(root.path()).arg("extract").arg("--replay").arg(&capdir));
+    let (code, _, err) = run(hwinv(root.path())
+        .arg("extract")
+        .arg("--replay")
+        .arg(&capdir));
     assert_eq!(code, 0, "{err}");
     let events_path = root.path().join("inventory/events.jsonl");
-    let before: Vec<_> = tree(root.path()).into_iter().filter(|(p, _)| p != &events_path).collect();
+    let before: Vec<_> = tree(root.path())
+        .into_iter()
+        .filter(|(p, _)| p != &events_path)
+        .collect();
     let script = format!(
         "trap '' XFSZ; ulimit -f 1; exec '{}' --root '{}' extract --replay '{}'",
         env!("CARGO_BIN_EXE_hwinv"),
@@ -362,6 +467,12 @@ fn a_write_failure_midway_leaves_no_half_written_file() {
     let (code, _, err) = run(Command::new("sh").arg("-c").arg(script));
     assert_ne!(code, 0);
     assert!(err.contains("File too large"), "{err}");
-    let after: Vec<_> = tree(root.path()).into_iter().filter(|(p, _)| p != &events_path).collect();
-    assert_eq!(before, after, "nothing half-written, no temp file left, latest unchanged");
+    let after: Vec<_> = tree(root.path())
+        .into_iter()
+        .filter(|(p, _)| p != &events_path)
+        .collect();
+    assert_eq!(
+        before, after,
+        "nothing half-written, no temp file left, latest unchanged"
+    );
 }

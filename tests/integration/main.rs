@@ -4,12 +4,12 @@
 
 mod extract;
 mod fleet;
-mod prometheus;
-mod readiness;
-mod services;
 mod generate;
-mod render;
 mod probe;
+mod prometheus;
 mod query;
+mod readiness;
+mod render;
+mod services;
 mod telemetry;
 mod util;

@@ -26,12 +26,16 @@ fn hardware_nix_for_every_fixture_host() {
         };
         let snap = collect(&sections, &ctx).unwrap();
         let class = tiers.classify(&snap);
-        let nix = hwinv::commands::extract::render_hardware_nix(empty_root.path(), &snap, &class).unwrap();
+        let nix = hwinv::commands::extract::render_hardware_nix(empty_root.path(), &snap, &class)
+            .unwrap();
         insta::assert_snapshot!(nix);
         let file = empty_root.path().join("hardware.nix");
         std::fs::write(&file, &nix).unwrap();
         let facts = nix_eval_json(&file);
         assert_eq!(facts["hardware"]["cpu"]["cores"], snap.hardware.cpu_cores);
-        assert_eq!(facts["system"]["hostname"], snap.system_info.hostname.as_str());
+        assert_eq!(
+            facts["system"]["hostname"],
+            snap.system_info.hostname.as_str()
+        );
     });
 }

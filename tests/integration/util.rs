@@ -61,7 +61,13 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if ft.is_dir() {
                 walk(&p, out);
             } else if ft.is_symlink() {
-                out.push((p.clone(), fs::read_link(&p).unwrap().into_os_string().into_encoded_bytes()));
+                out.push((
+                    p.clone(),
+                    fs::read_link(&p)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes(),
+                ));
             } else {
                 out.push((p.clone(), fs::read(&p).unwrap()));
             }
@@ -139,7 +145,10 @@ impl Sshd {
             let _ = child.wait();
             let log = fs::read_to_string(d.join("sshd.log")).unwrap_or_default();
             // The port was taken between probing and binding: try another; anything else is fatal.
-            assert!(log.contains("Address already in use"), "sshd did not start: {log}");
+            assert!(
+                log.contains("Address already in use"),
+                "sshd did not start: {log}"
+            );
         }
         panic!("sshd could not find a free port");
     }
@@ -206,8 +215,12 @@ impl FakeMac {
                 .take(3)
                 .map(|l| format!("{l}\n"))
                 .collect(),
-            sp_hardware: read("macos/tirekick-SPHardwareDataType_AppleSilicon_M1_lockDisabled.json"),
-            sp_displays: read("macos/tirekick-SPDisplaysDataType_AppleSilicon_M1Pro_builtinPlus2.json"),
+            sp_hardware: read(
+                "macos/tirekick-SPHardwareDataType_AppleSilicon_M1_lockDisabled.json",
+            ),
+            sp_displays: read(
+                "macos/tirekick-SPDisplaysDataType_AppleSilicon_M1Pro_builtinPlus2.json",
+            ),
             sp_storage: read("macos/tirekick-SPStorageDataType_AppleSilicon_1TB_withUSB.json"),
             local_host_name: "mac-studio-1".into(),
             uname_m: "arm64".into(),
