@@ -16,7 +16,7 @@ n=${1:-50}
 runs=${2:-5}
 bash scripts/setup.sh --bench
 cargo build --release --locked -q
-bin=$PWD/target/release/hwinv
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/hwinv
 work=$(mktemp -d)
 trap 'kill "$(cat "$work/sshd.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
 

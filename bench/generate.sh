@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 hosts=${1:-1000}
 runs=${2:-10}
 cargo build --release --locked -q
-bin=$PWD/target/release/hwinv
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/hwinv
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

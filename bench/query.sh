@@ -13,7 +13,7 @@ hosts=${1:-10000}
 runs=${2:-10}
 bash scripts/setup.sh --bench
 cargo build --release --locked -q
-bin=$PWD/target/release/hwinv
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/hwinv
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
