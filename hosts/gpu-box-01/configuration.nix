@@ -1,4 +1,4 @@
-# NixOS settings for gpu-box-01, tuned to its hardware by hwinv 0.1.0 from inventory/gpu-box-01/hardware_20261122T033329Z.json.
+# NixOS settings for gpu-box-01, tuned to its hardware by hwinv 0.1.0 from its latest snapshot (metadata.json names it).
 # Do not edit: `hwinv generate` refuses to overwrite a changed file (metadata.json holds its hash).
 # Put your own settings in hosts/gpu-box-01/local.nix, or change templates/configuration-nixos.nix.j2.
 # Tiers (templates/tiers.toml): cpu medium (8 physical cores), memory small (15 GB),

@@ -1,4 +1,4 @@
-# nix-darwin settings for mac-prod-01, tuned to its hardware by hwinv 0.1.0 from inventory/mac-prod-01/hardware_20261122T033329Z.json.
+# nix-darwin settings for mac-prod-01, tuned to its hardware by hwinv 0.1.0 from its latest snapshot (metadata.json names it).
 # Do not edit: `hwinv generate` refuses to overwrite a changed file (metadata.json holds its hash).
 # Put your own settings in hosts/mac-prod-01/local.nix, or change templates/configuration-darwin.nix.j2.
 # Tiers (templates/tiers.toml): cpu medium (10 physical cores), memory medium (32 GB),
