@@ -232,9 +232,43 @@ pub fn probe_sections_with(
         Origin::Ssh(t) => Box::new(Ssh { target: t.clone() }),
     };
     let boundary = boundary()?;
-    let script = probe::script_with_services(&boundary, only, services);
-    let out = transport.run(&script, timeout)?;
-    match probe::frame::parse(&out.stdout, &boundary) {
+    let wanted = |name: &str| only.is_empty() || only.contains(&name);
+    // This machine's services are probed by hwinv itself, beside the script, when every URL is plain
+    // HTTP: starting curl costs more than the probes.
+    let native = matches!(origin, Origin::Local)
+        && wanted("services")
+        && crate::transport::http::handles(services.probes());
+    let skip: &[&str] = if native { &["services"] } else { &[] };
+    let script = probe::script_with_services(&boundary, only, skip, services);
+    let (out, native) = std::thread::scope(|scope| {
+        let probes = native.then(|| {
+            scope.spawn(|| {
+                crate::transport::http::services_section(
+                    services.probes(),
+                    services.timeout_seconds,
+                )
+            })
+        });
+        let out = transport.run(&script, timeout);
+        (out, probes.and_then(|h| h.join().ok().flatten()))
+    });
+    let mut sections = parse_frames(&out?, &boundary)?;
+    if let Some(stdout) = native {
+        sections.map.insert(
+            "services".into(),
+            probe::Section {
+                stdout,
+                stderr: String::new(),
+                exit_code: Some(0),
+                timed_out: false,
+            },
+        );
+    }
+    Ok(sections)
+}
+
+fn parse_frames(out: &crate::transport::RawOutput, boundary: &str) -> Result<Sections> {
+    match probe::frame::parse(&out.stdout, boundary) {
         Ok(sections) => Ok(sections),
         Err(e) => {
             let stderr = String::from_utf8_lossy(&out.stderr);

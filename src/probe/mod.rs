@@ -21,16 +21,19 @@ pub fn script_with(boundary: &str, sections: &[&str]) -> String {
     script_with_services(
         boundary,
         sections,
+        &[],
         &crate::services::ServicesConfig::builtin(),
     )
 }
 
-/// The script as sent, probing the services of `services` (usually `<root>/templates/services.toml`).
+/// The script as sent, probing the services of `services` (usually `<root>/templates/services.toml`);
+/// the sections in `skip` are left out (hwinv collects them another way).
 /// Its variable lines are safe to paste into the script: every URL and name was checked when the list was
 /// parsed, and the list is single-quoted.
 pub fn script_with_services(
     boundary: &str,
     sections: &[&str],
+    skip: &[&str],
     services: &crate::services::ServicesConfig,
 ) -> String {
     let selection = if sections.is_empty() {
@@ -39,5 +42,6 @@ pub fn script_with_services(
         sections.join(" ")
     };
     let vars = services.script_vars();
-    format!("HWINV_B={boundary}\nHWINV_SECTIONS='{selection}'\n{vars}{SCRIPT}")
+    let skip = skip.join(" ");
+    format!("HWINV_B={boundary}\nHWINV_SECTIONS='{selection}'\nHWINV_SKIP='{skip}'\n{vars}{SCRIPT}")
 }

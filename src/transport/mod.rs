@@ -3,6 +3,7 @@
 //! This is the only place that starts processes (see clippy.toml). It must not interpret the output.
 
 pub mod git;
+pub mod http;
 pub mod local;
 pub mod nix;
 pub mod nvml;

@@ -234,13 +234,22 @@ pub fn latest(root: &Path) -> Value {
 }
 
 /// Run `hwinv extract` on this machine against the test servers and return the stored snapshot.
+/// Extract this machine with `toml` as its services list. With `path`, the extraction goes over SSH to a
+/// real sshd whose sessions get that PATH, so the probe script's own curl/wget branch runs, as on a remote
+/// host (locally hwinv probes plain-HTTP services itself).
 pub fn extract_with(root: &Path, toml: &str, path: Option<&Path>) -> Value {
     write_services(root, toml);
     let mut cmd = hwinv(root);
     cmd.arg("extract");
-    if let Some(p) = path {
-        cmd.env("PATH", p);
-    }
+    let _sshd = path.map(|p| {
+        let force = format!(
+            "PATH={}; export PATH; eval \"$SSH_ORIGINAL_COMMAND\"",
+            p.display()
+        );
+        let sshd = crate::util::Sshd::start(Some(&force));
+        cmd.args(sshd.hwinv_args());
+        sshd
+    });
     let (code, out, err) = run(&mut cmd);
     assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
     latest(root)
@@ -336,6 +345,19 @@ fn extract_records_healthy_failing_hanging_and_closed_services() {
     thread::sleep(Duration::from_millis(1100));
     let again = extract_with(root.path(), &servers.services_toml(), None);
     assert_eq!(again["services"], snap["services"]);
+}
+
+#[test]
+fn the_scripts_curl_finds_what_the_native_prober_finds() {
+    let servers = Fleet::start();
+    let native_root = tempfile::tempdir().unwrap();
+    let native = extract_with(native_root.path(), &servers.services_toml(), None);
+    let curl_root = tempfile::tempdir().unwrap();
+    let bin = path_without(&[]);
+    let curl = extract_with(curl_root.path(), &servers.services_toml(), Some(bin.path()));
+    assert_eq!(native["services"]["http"], curl["services"]["http"]);
+    assert_eq!(native["services"]["llm"], curl["services"]["llm"]);
+    assert_eq!(native["services"]["http"]["ollama"]["up"], true);
 }
 
 #[test]
