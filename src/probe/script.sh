@@ -98,8 +98,24 @@ show() {
   return 0
 }
 
-sec_uname() { uname -s && uname -n && uname -r && uname -m; }
-sec_os_release() { cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release; }
+# uname -s, -n, -r and -m on four lines, from one uname (none of the four fields holds a space).
+sec_uname() {
+  u=$(uname -snrm) || return
+  # shellcheck disable=SC2086 # split into the four fields
+  set -- $u
+  printf '%s\n' "$1" "$2" "$3" "$4"
+}
+# cat without a process, for small files.
+shcat() {
+  [ -r "$1" ] || {
+    echo "$1: cannot read" >&2
+    return 1
+  }
+  while IFS= read -r l || [ -n "$l" ]; do
+    printf '%s\n' "$l"
+  done <"$1"
+}
+sec_os_release() { shcat /etc/os-release 2>/dev/null || shcat /usr/lib/os-release; }
 sec_cpu_topology() {
   show /sys/devices/system/cpu/cpu[0-9]*/topology/physical_package_id \
     /sys/devices/system/cpu/cpu[0-9]*/topology/core_id \
@@ -151,15 +167,18 @@ sec_ifconfig() {
   ifconfig -a
 }
 
+# Two groups of quick reads, so both cores work on them.
 grp_linux() {
   section uname sec_uname
   section os_release sec_os_release
   section cpuinfo cat /proc/cpuinfo
+  section meminfo shcat /proc/meminfo
+  section ip_addr sec_ip_addr
+}
+grp_linux_sys() {
   section cpu_topology sec_cpu_topology
-  section meminfo cat /proc/meminfo
   section memory_blocks sec_memory_blocks
   section dmi sec_dmi
-  section ip_addr sec_ip_addr
   section net_sysfs sec_net_sysfs
 }
 grp_lsblk() { section lsblk sec_lsblk; }
@@ -320,6 +339,7 @@ case "$kernel" in
     group nvidia "$slow"
     group lsblk 5
     group linux 5
+    group linux_sys 5
     group services "$((${HWINV_SERVICE_TIMEOUT:-2} + 5))"
     group systemd 5
     group docker 5

@@ -253,7 +253,7 @@ impl FakeMac {
             (
                 "uname",
                 format!(
-                    "case \"$1\" in -s) echo Darwin;; -n) echo {h}.local;; -r) echo 23.4.0;; -m) echo {m};; *) echo Darwin;; esac",
+                    "out=; for f in $(printf '%s' \"${{1:--s}}\" | sed 's/^-//; s/./& /g'); do case $f in s) v=Darwin;; n) v={h}.local;; r) v=23.4.0;; m) v={m};; *) v=Darwin;; esac; out=\"${{out:+$out }}$v\"; done; echo \"$out\"",
                     h = self.local_host_name.lines().next().unwrap_or(""),
                     m = self.uname_m
                 ),
