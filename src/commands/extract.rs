@@ -299,6 +299,9 @@ fn probe_and_store(
         hostname::validate(name)?;
     }
     let services = crate::services::ServicesConfig::load(store.root())?;
+    // NVML loads a shared library: do it while the probe runs.
+    let nvml = matches!(origin, Origin::Local)
+        .then(|| std::thread::spawn(crate::transport::nvml::local_gpus));
     let sections = probe_sections_with(origin, opts.timeout, &services, &[])?;
     let target = match origin {
         Origin::Local => None,
@@ -313,8 +316,8 @@ fn probe_and_store(
         generator: format!("hwinv {}", env!("CARGO_PKG_VERSION")),
     };
     let mut snapshot = probe::collect(&sections, &ctx)?;
-    if matches!(origin, Origin::Local) {
-        prefer_nvml(&mut snapshot);
+    if let Some(gpus) = nvml.and_then(|h| h.join().ok().flatten()) {
+        prefer_nvml(&mut snapshot, gpus);
     }
     if let Some(name) = &opts.name {
         snapshot.system_info.hostname = name.clone();
@@ -350,10 +353,10 @@ fn probe_and_store(
 
 /// Locally, NVML is the stable interface to NVIDIA GPUs: when it answers with GPUs, its list replaces
 /// what nvidia-smi's output gave.
-fn prefer_nvml(snapshot: &mut Snapshot) {
-    let Some(gpus) = crate::transport::nvml::local_gpus().filter(|g| !g.is_empty()) else {
+fn prefer_nvml(snapshot: &mut Snapshot, gpus: Vec<crate::model::Gpu>) {
+    if gpus.is_empty() {
         return;
-    };
+    }
     snapshot.gpus = Some(gpus);
     snapshot.warnings.retain(|w| !w.starts_with("nvidia_smi"));
     snapshot.sections.insert(

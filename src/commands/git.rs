@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 /// Git being absent or the root not being a repository is normal and silent.
 pub fn track(root: &Path, files: &[PathBuf], add: bool) {
     let files: Vec<&PathBuf> = files.iter().filter(|f| f.exists()).collect();
-    if files.is_empty() || !root.join(".git").exists() && !inside_work_tree(root) {
+    if files.is_empty() || !inside_work_tree(root) {
         return;
     }
     let rel: Vec<String> = files
@@ -40,7 +40,13 @@ pub fn track(root: &Path, files: &[PathBuf], add: bool) {
     }
 }
 
+/// Asking git costs a process; a `.git` in the root or an ancestor is checked first, so an inventory
+/// outside any repository costs nothing.
 fn inside_work_tree(root: &Path) -> bool {
-    crate::transport::git::git(root, &["rev-parse", "--is-inside-work-tree"])
-        .is_ok_and(|o| o.trim() == "true")
+    let Ok(abs) = std::fs::canonicalize(root) else {
+        return false;
+    };
+    abs.ancestors().any(|d| d.join(".git").exists())
+        && crate::transport::git::git(root, &["rev-parse", "--is-inside-work-tree"])
+            .is_ok_and(|o| o.trim() == "true")
 }
