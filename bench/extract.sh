@@ -13,29 +13,10 @@ work=$(mktemp -d)
 trap 'kill "$(cat "$work/sshd.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # A private sshd on loopback with its own host and user keys.
-ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$work/user_key"
-cp "$work/user_key.pub" "$work/authorized_keys"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/sshd_config" <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/host_key
-AuthorizedKeysFile $work/authorized_keys
-PidFile $work/sshd.pid
-UsePAM no
-StrictModes no
-PasswordAuthentication no
-PermitRootLogin prohibit-password
-LogLevel ERROR
-MaxStartups 100:30:200
-CFG
-mkdir -p /run/sshd
-/usr/sbin/sshd -f "$work/sshd_config"
-sleep 0.3
-user=$(id -un)
-sshopts=(-o "UserKnownHostsFile=$work/known_hosts" -o IdentitiesOnly=yes -o IdentityAgent=none)
-ssh -T -o BatchMode=yes -o StrictHostKeyChecking=accept-new "${sshopts[@]}" -i "$work/user_key" -p "$port" "$user@127.0.0.1" true
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+start_sshd "$work"
+ssh -T "${sshopts[@]}" -i "$work/user_key" -p "$port" "$user@127.0.0.1" true
 
 export ANSIBLE_PYTHON_INTERPRETER=auto_silent ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 echo "== local extraction (${runs} runs each) =="
