@@ -208,16 +208,6 @@ fn transport_kind(origin: &Origin) -> &'static str {
     }
 }
 
-/// Run the probe and return its sections (used by `extract` and `capture`), probing the built-in services.
-pub fn probe_sections(origin: &Origin, timeout: Duration) -> Result<Sections> {
-    probe_sections_with(
-        origin,
-        timeout,
-        &crate::services::ServicesConfig::builtin(),
-        &[],
-    )
-}
-
 /// Run the probe (only `only` sections when not empty) with the services of `services` and return its
 /// sections.
 pub fn probe_sections_with(

@@ -16,16 +16,6 @@ pub use frame::{Section, Sections};
 /// The probe script, embedded so a remote host needs nothing installed.
 pub const SCRIPT: &str = include_str!("script.sh");
 
-/// The script as sent: boundary, section selection and the built-in service probes prepended.
-pub fn script_with(boundary: &str, sections: &[&str]) -> String {
-    script_with_services(
-        boundary,
-        sections,
-        &[],
-        &crate::services::ServicesConfig::builtin(),
-    )
-}
-
 /// The script as sent, probing the services of `services` (usually `<root>/templates/services.toml`);
 /// the sections in `skip` are left out (hwinv collects them another way).
 /// Its variable lines are safe to paste into the script: every URL and name was checked when the list was
