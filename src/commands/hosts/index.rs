@@ -245,13 +245,7 @@ fn facts_with(store: &Store, need: &FieldSet, rewrite: bool) -> Result<Facts> {
         pos.iter().for_each(|&i| want[i] = true);
         if let Some(mut idx) = load_index(&path, &idx_names, &want) {
             let rows = match_rows(&idx, &listed.hosts);
-            let misses: Vec<(String, String)> = listed
-                .hosts
-                .iter()
-                .zip(&rows)
-                .filter(|(_, r)| r.is_none())
-                .map(|(h, _)| h.clone())
-                .collect();
+            let misses = unmatched(&listed.hosts, &rows);
             if misses.len() <= overlay_limit(listed.hosts.len()) {
                 let mut parsed = read_many(&inv, &misses, &[], need.fields()).into_iter();
                 let mut hosts = Vec::with_capacity(rows.len());
@@ -302,13 +296,7 @@ fn facts_with(store: &Store, need: &FieldSet, rewrite: bool) -> Result<Facts> {
     } else {
         vec![None; listed.hosts.len()]
     };
-    let misses: Vec<(String, String)> = listed
-        .hosts
-        .iter()
-        .zip(&rows)
-        .filter(|(_, r)| r.is_none())
-        .map(|(h, _)| h.clone())
-        .collect();
+    let misses = unmatched(&listed.hosts, &rows);
     let mut parsed: BTreeMap<String, Parsed> = read_many(&inv, &misses, &idx_fields, need.fields())
         .into_iter()
         .collect();
@@ -389,6 +377,16 @@ fn facts_with(store: &Store, need: &FieldSet, rewrite: bool) -> Result<Facts> {
 }
 
 /// For each listed host, its row in the index when the index has it with the same key.
+/// The listed hosts that have no usable row in the index (they must be read from their snapshots).
+fn unmatched(listed: &[(String, String)], rows: &[Option<usize>]) -> Vec<(String, String)> {
+    listed
+        .iter()
+        .zip(rows)
+        .filter(|(_, r)| r.is_none())
+        .map(|(h, _)| h.clone())
+        .collect()
+}
+
 fn match_rows(idx: &Index, listed: &[(String, String)]) -> Vec<Option<usize>> {
     let by_host: BTreeMap<&str, usize> = idx
         .hosts
