@@ -1,105 +1,12 @@
-//! Readiness profiles (`templates/readiness.toml`, built in and overridable per inventory) and the pure
-//! evaluation of a snapshot against them: can this host run the realtime voice pipeline, a single agent, ...?
-//!
-//! A snapshot and rules in, a verdict out: every condition with its required and measured value, and the
-//! failed ones worded for people ("VRAM 8 GB < 12 GB", "whisperx down (connection refused)"). No I/O here.
+//! Readiness evaluation: a snapshot and rules in, a verdict out — can this host run the realtime voice
+//! pipeline, a single agent, ...? Every condition with its required and measured value, and the failed
+//! ones worded for people ("VRAM 8 GB < 12 GB", "whisperx down (connection refused)"). No I/O here.
 
-use crate::model::{OsFamily, SectionStatus, Snapshot};
-use crate::probe::gpu::round_gib;
-use crate::probe::services::valid_service_name;
-use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
-use std::path::Path;
-
-/// The built-in profiles, as shipped in `templates/readiness.toml`.
-pub const DEFAULT_READINESS: &str = include_str!("../templates/readiness.toml");
-
-/// One profile: every condition is optional.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Profile {
-    /// Name (`realtime`, `single-agent`): 1-40 of a-z, 0-9, `_`, `-`.
-    pub name: String,
-    /// What the profile is for.
-    #[serde(default)]
-    pub description: String,
-    /// Memory of the largest single GPU, GB (GiB rounded to the nearest integer).
-    pub min_vram_gb: Option<u64>,
-    /// Memory of all GPUs together, GB.
-    pub min_total_vram_gb: Option<u64>,
-    /// Installed memory, GB.
-    pub min_ram_gb: Option<u64>,
-    /// Physical CPU cores.
-    pub min_cpu_cores: Option<u32>,
-    /// Services (names from `services.toml`) that must be up.
-    #[serde(default)]
-    pub services: Vec<String>,
-}
-
-/// The whole file.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReadinessRules {
-    /// Share of unified memory (Apple Silicon) counted as VRAM, percent.
-    #[serde(default = "default_unified_percent")]
-    pub unified_memory_vram_percent: u32,
-    /// Profiles, in file order.
-    pub profile: Vec<Profile>,
-}
-
-fn default_unified_percent() -> u32 {
-    75
-}
-
-impl ReadinessRules {
-    /// Parse and check profiles from TOML text.
-    pub fn parse(text: &str) -> Result<Self> {
-        let rules: ReadinessRules = toml::from_str(text).context("invalid readiness profiles")?;
-        if !(1..=100).contains(&rules.unified_memory_vram_percent) {
-            bail!(
-                "unified_memory_vram_percent must be 1-100, not {}",
-                rules.unified_memory_vram_percent
-            );
-        }
-        if rules.profile.is_empty() {
-            bail!("no [[profile]] defined");
-        }
-        let mut seen = BTreeSet::new();
-        for p in &rules.profile {
-            if !valid_service_name(&p.name) {
-                bail!(
-                    "invalid profile name {:?}: use 1-40 of a-z, 0-9, '_' and '-'",
-                    p.name
-                );
-            }
-            if !seen.insert(p.name.as_str()) {
-                bail!("profile '{}' is defined twice", p.name);
-            }
-            for s in &p.services {
-                if !valid_service_name(s) {
-                    bail!("profile '{}': invalid service name {s:?}", p.name);
-                }
-            }
-        }
-        Ok(rules)
-    }
-
-    /// `<root>/templates/readiness.toml` when it exists, else the built-in profiles.
-    pub fn load(root: &Path) -> Result<Self> {
-        let path = root.join("templates").join("readiness.toml");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&text).with_context(|| format!("in '{}'", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::parse(DEFAULT_READINESS),
-            Err(e) => Err(e).with_context(|| format!("unable to read '{}'", path.display())),
-        }
-    }
-
-    /// A profile by name.
-    pub fn find(&self, name: &str) -> Option<&Profile> {
-        self.profile.iter().find(|p| p.name == name)
-    }
-}
+use crate::config::readiness::{Profile, ReadinessRules};
+use crate::model::units::round_gib;
+use crate::model::{OsFamily, SectionStatus, Services, Snapshot};
+use anyhow::{anyhow, Result};
+use serde::Serialize;
 
 /// Where a host's VRAM figure comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -460,13 +367,68 @@ pub fn assess(snap: &Snapshot, rules: &ReadinessRules, profiles: &[&Profile]) ->
     }
 }
 
+/// The profiles named (all when none), refusing unknown names.
+pub fn choose_profiles<'a>(
+    rules: &'a ReadinessRules,
+    names: &[String],
+) -> Result<Vec<&'a Profile>> {
+    names
+        .iter()
+        .map(|n| {
+            rules.find(n).ok_or_else(|| {
+                let known: Vec<&str> = rules.profile.iter().map(|p| p.name.as_str()).collect();
+                anyhow!(
+                    "unknown readiness profile '{n}' (known: {})",
+                    known.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// Latest snapshots of `hosts` by store name, and one message per host that could not be read.
+pub fn load_latest(
+    store: &crate::store::Store,
+    hosts: &[String],
+) -> (Vec<(String, Snapshot)>, Vec<String>) {
+    let mut ok = Vec::new();
+    let mut errors = Vec::new();
+    for h in hosts {
+        match store.latest(h) {
+            Ok(s) => ok.push((h.clone(), s)),
+            Err(e) => errors.push(format!("host '{h}': {e:#}")),
+        }
+    }
+    (ok, errors)
+}
+
+/// Replace `host`'s recorded services by the live ones. When `host` is not among the loaded snapshots (and
+/// did not already fail to load) that is an error for the caller to report.
+pub fn apply_live(
+    loaded: &mut [(String, Snapshot)],
+    errors: &mut Vec<String>,
+    host: &str,
+    services: Services,
+) {
+    if let Some((_, snap)) = loaded.iter_mut().find(|(h, _)| h == host) {
+        snap.services = Some(services);
+    } else if !errors
+        .iter()
+        .any(|e| e.starts_with(&format!("host '{host}':")))
+    {
+        errors.push(format!(
+            "--probe: this machine is '{host}', which is not among the hosts asked for (pass --name if it was extracted under another name)"
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn defaults_match_the_issue() {
-        let r = ReadinessRules::parse(DEFAULT_READINESS).unwrap();
+        let r = ReadinessRules::parse(crate::config::readiness::DEFAULT_READINESS).unwrap();
         assert_eq!(r.unified_memory_vram_percent, 75);
         let rt = r.find("realtime").unwrap();
         assert_eq!((rt.min_vram_gb, rt.min_ram_gb), (Some(12), Some(32)));

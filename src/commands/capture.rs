@@ -1,35 +1,53 @@
 //! `hwinv capture`: save the raw output of every probe section, for bug reports and replay tests.
 
-use super::exit;
-use super::extract::{probe_sections_with, ssh_target, Origin};
-use crate::cli::CaptureArgs;
-use crate::transport::replay;
+use super::args::{self, SshArgs};
+use crate::config::services::ServicesConfig;
+use crate::error::Exit;
+use crate::extract::{probe_sections, Origin};
+use crate::store::capture;
 use anyhow::{Context, Result};
-use std::path::Path;
-use std::process::ExitCode;
+use clap::Args;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Arguments of `hwinv capture`.
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// `local` for this machine, or a host to reach over SSH.
+    pub host: String,
+
+    /// Directory to write (created; must be empty if it exists).
+    pub dir: PathBuf,
+
+    /// SSH user.
+    #[arg(long, short = 'u')]
+    pub user: Option<String>,
+
+    /// SSH connection settings.
+    #[command(flatten)]
+    pub ssh: SshArgs,
+
+    /// Give up after this long: `60`, `90s`, `2m`.
+    #[arg(long, default_value = "60", value_name = "DURATION", value_parser = args::duration)]
+    pub timeout: Duration,
+}
+
 /// Run `hwinv capture`.
-pub fn run(root: &Path, args: &CaptureArgs) -> Result<ExitCode> {
+pub fn run(root: &Path, args: &CaptureArgs) -> Result<Exit> {
     let origin = if args.host == "local" {
         Origin::Local
     } else {
-        Origin::Ssh(ssh_target(&args.host, args.user.clone(), &args.ssh)?)
+        Origin::Ssh(args.ssh.target(&args.host, args.user.clone())?)
     };
-    let services = crate::services::ServicesConfig::load(root)?;
-    let sections = probe_sections_with(
-        &origin,
-        Duration::from_secs(args.timeout.max(1)),
-        &services,
-        &[],
-    )
-    .with_context(|| format!("capturing '{}' failed", origin.label()))?;
-    replay::write_capture(&args.dir, &sections)?;
-    println!(
+    let services = ServicesConfig::load(root)?;
+    let sections = probe_sections(&origin, args.timeout, &services, &[])
+        .with_context(|| format!("capturing '{}' failed", origin.label()))?;
+    capture::write_capture(&args.dir, &sections)?;
+    eprintln!(
         "captured {} sections from {} into {}",
         sections.map.len(),
         origin.label(),
         args.dir.display()
     );
-    Ok(ExitCode::from(exit::SUCCESS))
+    Ok(Exit::Success)
 }

@@ -3,15 +3,15 @@
 //!
 //! Orchestration only: the exposition lives in [`crate::prometheus`].
 
-use super::exit;
-use super::readiness::{apply_live, live_services, load_latest};
-use crate::prometheus::{self, DEFAULT_PREFIX};
-use crate::readiness::ReadinessRules;
+use crate::config::readiness::ReadinessRules;
+use crate::error::Exit;
+use crate::extract::live_services;
+use crate::readiness::{apply_live, load_latest};
+use crate::render::prometheus::{self, DEFAULT_PREFIX};
 use crate::store::{self, Store};
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 /// Arguments of `hwinv export`.
 #[derive(Debug, clap::Args)]
@@ -56,7 +56,7 @@ pub struct PrometheusArgs {
 }
 
 /// `hwinv export`.
-pub fn run(root: &Path, args: &ExportArgs) -> Result<ExitCode> {
+pub fn run(root: &Path, args: &ExportArgs) -> Result<Exit> {
     match &args.format {
         ExportFormat::Prometheus(p) => run_prometheus(root, p),
     }
@@ -64,7 +64,7 @@ pub fn run(root: &Path, args: &ExportArgs) -> Result<ExitCode> {
 
 /// `hwinv export prometheus`. Hosts whose snapshot cannot be read are left out with an error message and
 /// exit status 2; the others are still exported.
-fn run_prometheus(root: &Path, args: &PrometheusArgs) -> Result<ExitCode> {
+fn run_prometheus(root: &Path, args: &PrometheusArgs) -> Result<Exit> {
     if !prometheus::valid_prefix(&args.prefix) {
         bail!(
             "invalid metric prefix {:?}: use letters, digits, '_' and ':', not starting with a digit",
@@ -113,9 +113,9 @@ fn run_prometheus(root: &Path, args: &PrometheusArgs) -> Result<ExitCode> {
     for e in &errors {
         eprintln!("error: {e}");
     }
-    Ok(ExitCode::from(if errors.is_empty() {
-        exit::SUCCESS
+    Ok(if errors.is_empty() {
+        Exit::Success
     } else {
-        exit::FAILURE
-    }))
+        Exit::Failure
+    })
 }

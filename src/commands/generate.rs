@@ -6,22 +6,20 @@
 //! hand and is never overwritten without `--force`; `--check` writes nothing. What goes into the files is
 //! decided in [`plan`]; this module only reads, compares and writes.
 
-mod batch;
 mod diff;
-pub mod plan;
 
-pub use plan::{Metadata, BUILTINS};
+use crate::render::plan::{self, BUILTINS};
+use crate::store::batch;
 
-use super::exit;
+use crate::config::tiers::{Tiers, DEFAULT_TIERS};
+use crate::error::Exit;
 use crate::render::Renderer;
-use crate::rules::{Tiers, DEFAULT_TIERS};
-use crate::store::{FileLock, Store};
+use crate::store::Store;
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Arguments of `hwinv generate`.
@@ -85,7 +83,7 @@ struct Run<'a> {
 }
 
 /// Run it.
-pub fn run(root: &Path, args: &GenerateArgs) -> Result<ExitCode> {
+pub fn run(root: &Path, args: &GenerateArgs) -> Result<Exit> {
     let store = Store::new(root);
     let hosts = select_hosts(&store, args)?;
     let run = Run {
@@ -101,7 +99,7 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<ExitCode> {
     let _lock = if args.check || !run.store.inventory_dir().is_dir() {
         None
     } else {
-        Some(FileLock::exclusive(&lock_path)?)
+        Some(crate::store::lock(&lock_path)?)
     };
     let staged_outcomes = parallel_map(&hosts, |host| {
         generate_host(&run, host).with_context(|| host.clone())
@@ -172,19 +170,19 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<ExitCode> {
     }
     print_stdout(&out)?;
     if !args.check {
-        super::git::track(run.store.root(), &tracked, args.git_add);
+        crate::store::git::track(run.store.root(), &tracked, args.git_add);
     }
     if !failures.is_empty() {
         for e in &failures {
             eprintln!("error: {}", one_line(&format!("{e:#}")));
         }
         eprintln!("{} of {} host(s) failed", failures.len(), hosts.len());
-        return Ok(ExitCode::from(exit::FAILURE));
+        return Ok(Exit::Failure);
     }
     if args.check && differing > 0 {
-        return Ok(ExitCode::from(exit::NEGATIVE));
+        return Ok(Exit::Negative);
     }
-    Ok(ExitCode::from(exit::SUCCESS))
+    Ok(Exit::Success)
 }
 
 /// Make every staged file durable, rename them into place host by host, and make the renames durable.
@@ -243,7 +241,7 @@ fn select_hosts(store: &Store, args: &GenerateArgs) -> Result<Vec<String>> {
     }
     let mut hosts: Vec<String> = Vec::new();
     for h in &args.hosts {
-        crate::hostname::validate(h)?;
+        crate::model::hostname::validate(h)?;
         if !hosts.contains(h) {
             hosts.push(h.clone());
         }
@@ -389,9 +387,7 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<(Outcome, Vec<batch::Stage
         let inv_copy = store.host_dir(host)?.join("hardware.nix");
         let nix = match read_optional(&inv_copy)? {
             Some(b) => b,
-            None => {
-                super::extract::render_hardware_nix(store.root(), &snapshot, &class)?.into_bytes()
-            }
+            None => crate::render::hardware_nix(store.root(), &snapshot, &class)?.into_bytes(),
         };
         staged.push(batch::stage(&hw_path, &nix)?);
         outcome.written.push(rel("hardware.nix"));

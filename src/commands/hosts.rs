@@ -4,21 +4,14 @@
 //! [`crate::store`], the event log in [`crate::events`]. Nothing here writes to the inventory except the
 //! query cache under `inventory/.cache/` (see `hosts/index.rs`).
 
-mod compare;
-mod diff;
-mod events;
-pub(crate) mod index;
-mod show;
-
-use super::exit;
+use super::output::print;
+use crate::error::Exit;
 use crate::query::{self, fields, lang, natural_cmp, output, Field, FieldSet, Ty};
 use crate::store::Store;
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::cmp::Ordering;
-use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::process::ExitCode;
 
 /// Output of `hwinv hosts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,26 +26,6 @@ pub enum HostsFormat {
     Ansible,
     /// Host names, one per line (for shell loops).
     Names,
-}
-
-/// Text for people or JSON for programs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TextFormat {
-    /// Human-readable text.
-    Text,
-    /// JSON.
-    Json,
-}
-
-/// When to color output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorChoice {
-    /// When standard output is a terminal and NO_COLOR is unset.
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
 }
 
 /// Arguments of `hwinv hosts`.
@@ -84,120 +57,11 @@ pub struct HostsArgs {
     pub fields: bool,
 }
 
-/// Arguments of `hwinv show`.
-#[derive(Debug, clap::Args)]
-pub struct ShowArgs {
-    /// The host, as `hwinv hosts` lists it.
-    pub host: String,
-
-    /// Show the newest snapshot taken at or before this time: 2026-11-22T02:51:00Z, 20261122T025100Z,
-    /// 2026-11-22 (end of that day, UTC), or a snapshot file name.
-    #[arg(long, value_name = "TIMESTAMP")]
-    pub at: Option<String>,
-
-    /// List the host's snapshots, oldest first, instead.
-    #[arg(long, conflicts_with = "at")]
-    pub list: bool,
-
-    /// `text`, or `json`: the snapshot file byte for byte.
-    #[arg(short = 'f', long, value_enum, default_value = "text")]
-    pub format: TextFormat,
-}
-
-/// Arguments of `hwinv compare`.
-#[derive(Debug, clap::Args)]
-pub struct CompareArgs {
-    /// Two or more hosts.
-    #[arg(required = true, num_args = 2.., value_name = "HOST")]
-    pub hosts: Vec<String>,
-
-    /// Show only the facts that differ.
-    #[arg(short = 'd', long)]
-    pub only_differences: bool,
-
-    /// Exit with status 1 when the hosts differ (like `git diff --exit-code`).
-    #[arg(long)]
-    pub exit_code: bool,
-
-    /// Output format.
-    #[arg(short = 'f', long, value_enum, default_value = "text")]
-    pub format: TextFormat,
-
-    /// Highlight differences in color.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorChoice,
-}
-
-/// Arguments of `hwinv diff`.
-#[derive(Debug, clap::Args)]
-pub struct DiffArgs {
-    /// The host.
-    pub host: String,
-
-    /// Older snapshot (same forms as `show --at`); default: the second newest.
-    #[arg(long, value_name = "TIMESTAMP")]
-    pub from: Option<String>,
-
-    /// Newer snapshot (same forms as `show --at`); default: the newest.
-    #[arg(long, value_name = "TIMESTAMP")]
-    pub to: Option<String>,
-
-    /// Also report services, probe sections, warnings, addresses and link state (not hardware, so hidden
-    /// by default).
-    #[arg(long)]
-    pub all: bool,
-
-    /// Exit with status 1 when something changed (like `git diff --exit-code`).
-    #[arg(long)]
-    pub exit_code: bool,
-
-    /// Output format.
-    #[arg(short = 'f', long, value_enum, default_value = "text")]
-    pub format: TextFormat,
-
-    /// Color the changes.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorChoice,
-}
-
-/// Arguments of `hwinv events`.
-#[derive(Debug, clap::Args)]
-#[command(after_help = "\
-TYPES: inventory.extraction.{started,completed,failed}, inventory.hardware.discovered,
-  inventory.fleet.{started,completed,interrupted} (fleet-wide events have host \"*\"), and whatever
-  other commands log. --type inventory matches every type under inventory.; * matches one segment
-  (--type '*.failed').")]
-pub struct EventsArgs {
-    /// Only events of this type or under it (repeatable).
-    #[arg(short = 't', long = "type", value_name = "TYPE")]
-    pub kinds: Vec<String>,
-
-    /// Only events about this host (repeatable).
-    #[arg(long, value_name = "HOST")]
-    pub host: Vec<String>,
-
-    /// Only events at or after this time: a duration back from now (30s, 15m, 1h, 2d, 1w) or a timestamp.
-    #[arg(long, value_name = "WHEN")]
-    pub since: Option<String>,
-
-    /// Only events before this time (same forms as --since).
-    #[arg(long, value_name = "WHEN")]
-    pub until: Option<String>,
-
-    /// Only the newest N matching events.
-    #[arg(short = 'n', long, value_name = "N")]
-    pub last: Option<usize>,
-
-    /// `text`, or `json` (one event per line, as stored).
-    #[arg(short = 'f', long, value_enum, default_value = "text")]
-    pub format: TextFormat,
-}
-
 /// Run `hosts`.
-pub fn run_hosts(root: &Path, args: &HostsArgs) -> Result<ExitCode> {
+pub fn run(root: &Path, args: &HostsArgs) -> Result<Exit> {
     if args.fields {
         print(&fields::listing())?;
-        return Ok(ExitCode::from(exit::SUCCESS));
+        return Ok(Exit::Success);
     }
     let mut fs = FieldSet::default();
     let filter = lang::parse_all(&args.filter, &mut fs)?;
@@ -209,7 +73,7 @@ pub fn run_hosts(root: &Path, args: &HostsArgs) -> Result<ExitCode> {
     let host_idx = fs.add(resolve_named("host", "host")?);
 
     let store = Store::new(root);
-    let facts = index::facts(&store, &fs)?;
+    let facts = crate::store::index::facts(&store, &fs)?;
     for w in &facts.warnings {
         eprintln!("warning: {w}");
     }
@@ -233,9 +97,9 @@ pub fn run_hosts(root: &Path, args: &HostsArgs) -> Result<ExitCode> {
         } else if args.format == HostsFormat::Table {
             eprintln!("no hosts in '{}'", store.inventory_dir().display());
         }
-        return Ok(ExitCode::from(exit::NEGATIVE));
+        return Ok(Exit::Negative);
     }
-    Ok(ExitCode::from(exit::SUCCESS))
+    Ok(Exit::Success)
 }
 
 fn resolve_named(name: &str, what: &str) -> Result<Field> {
@@ -548,47 +412,6 @@ fn gpus_cell(count: &Value, names: &Value) -> String {
             }
         }
     }
-}
-
-/// Write to standard output (a closed pipe surfaces as BrokenPipe, which main treats as success).
-pub(crate) fn print(s: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(s.as_bytes())?;
-    out.flush()?;
-    Ok(())
-}
-
-/// Whether to use ANSI colors on standard output.
-pub(crate) fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        }
-    }
-}
-
-/// Run `show`.
-pub fn run_show(root: &Path, args: &ShowArgs) -> Result<ExitCode> {
-    show::run(&Store::new(root), args)
-}
-
-/// Run `compare`.
-pub fn run_compare(root: &Path, args: &CompareArgs) -> Result<ExitCode> {
-    compare::run(&Store::new(root), args)
-}
-
-/// Run `diff`.
-pub fn run_diff(root: &Path, args: &DiffArgs) -> Result<ExitCode> {
-    diff::run(&Store::new(root), args)
-}
-
-/// Run `events`.
-pub fn run_events(root: &Path, args: &EventsArgs) -> Result<ExitCode> {
-    events::run(&Store::new(root), args)
 }
 
 #[cfg(test)]

@@ -1,20 +1,16 @@
 //! `hwinv readiness`: evaluate hosts' latest snapshots against the readiness profiles and answer yes or no
-//! with every failed condition. Also home of [`live_services`], the `--probe` refresh shared with `export`.
+//! with every failed condition.
 //!
 //! Orchestration only: the rules and their evaluation live in [`crate::readiness`].
 
-use super::exit;
-use super::extract::{probe_sections_with, Origin};
-use crate::model::{Services, Snapshot, Source};
-use crate::probe;
-use crate::readiness::{self, HostReadiness, Profile, ReadinessRules, VramSource};
-use crate::services::ServicesConfig;
+use crate::config::readiness::ReadinessRules;
+use crate::error::Exit;
+use crate::extract::live_services;
+use crate::readiness::{self, apply_live, choose_profiles, load_latest, HostReadiness, VramSource};
 use crate::store::Store;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Result};
 use std::io::Write;
 use std::path::Path;
-use std::process::ExitCode;
-use std::time::Duration;
 
 /// Arguments of `hwinv readiness`.
 #[derive(Debug, clap::Args)]
@@ -48,7 +44,7 @@ pub struct ReadinessArgs {
 
 /// `hwinv readiness`. Exit 0 when every host passes every chosen profile, 1 when one fails, 2 on an error
 /// (an unknown profile or host, an unreadable snapshot).
-pub fn run(root: &Path, args: &ReadinessArgs) -> Result<ExitCode> {
+pub fn run(root: &Path, args: &ReadinessArgs) -> Result<Exit> {
     let rules = ReadinessRules::load(root)?;
     let profiles = choose_profiles(&rules, &args.profiles)?;
     let store = Store::new(root);
@@ -94,88 +90,12 @@ pub fn run(root: &Path, args: &ReadinessArgs) -> Result<ExitCode> {
         eprintln!("error: {e}");
     }
     if !errors.is_empty() {
-        return Ok(ExitCode::from(exit::FAILURE));
+        return Ok(Exit::Failure);
     }
     if results.iter().all(HostReadiness::all_ready) {
-        Ok(ExitCode::from(exit::SUCCESS))
+        Ok(Exit::Success)
     } else {
-        Ok(ExitCode::from(exit::NEGATIVE))
-    }
-}
-
-/// The profiles named (all when none), refusing unknown names.
-pub fn choose_profiles<'a>(
-    rules: &'a ReadinessRules,
-    names: &[String],
-) -> Result<Vec<&'a Profile>> {
-    names
-        .iter()
-        .map(|n| {
-            rules.find(n).ok_or_else(|| {
-                let known: Vec<&str> = rules.profile.iter().map(|p| p.name.as_str()).collect();
-                anyhow!(
-                    "unknown readiness profile '{n}' (known: {})",
-                    known.join(", ")
-                )
-            })
-        })
-        .collect()
-}
-
-/// Latest snapshots of `hosts` by store name, and one message per host that could not be read.
-pub fn load_latest(store: &Store, hosts: &[String]) -> (Vec<(String, Snapshot)>, Vec<String>) {
-    let mut ok = Vec::new();
-    let mut errors = Vec::new();
-    for h in hosts {
-        match store.latest(h) {
-            Ok(s) => ok.push((h.clone(), s)),
-            Err(e) => errors.push(format!("host '{h}': {e:#}")),
-        }
-    }
-    (ok, errors)
-}
-
-/// Probe this machine's services now (the `services`, `systemd` and `docker` sections of the same script
-/// `extract` runs, with `<root>/templates/services.toml`) and return the machine's inventory name with them.
-pub fn live_services(root: &Path, name: Option<&str>) -> Result<(String, Services)> {
-    let cfg = ServicesConfig::load(root)?;
-    let timeout = Duration::from_secs(u64::from(cfg.timeout_seconds) + 20);
-    let only = ["uname", "hostname", "services", "systemd", "docker"];
-    let sections =
-        probe_sections_with(&Origin::Local, timeout, &cfg, &only).context("probing services")?;
-    let ctx = probe::Context {
-        collected_at: super::now_rfc3339(),
-        source: Source {
-            transport: "local".into(),
-            target: None,
-        },
-        generator: format!("hwinv {}", env!("CARGO_PKG_VERSION")),
-    };
-    let snap = probe::collect(&sections, &ctx)?;
-    let host = name.map_or_else(|| snap.system_info.hostname.clone(), str::to_string);
-    let services = snap
-        .services
-        .ok_or_else(|| anyhow!("the probe returned no service sections"))?;
-    Ok((host, services))
-}
-
-/// Replace `host`'s recorded services by the live ones. When `host` is not among the loaded snapshots (and
-/// did not already fail to load) that is an error for the caller to report.
-pub fn apply_live(
-    loaded: &mut [(String, Snapshot)],
-    errors: &mut Vec<String>,
-    host: &str,
-    services: Services,
-) {
-    if let Some((_, snap)) = loaded.iter_mut().find(|(h, _)| h == host) {
-        snap.services = Some(services);
-    } else if !errors
-        .iter()
-        .any(|e| e.starts_with(&format!("host '{host}':")))
-    {
-        errors.push(format!(
-            "--probe: this machine is '{host}', which is not among the hosts asked for (pass --name if it was extracted under another name)"
-        ));
+        Ok(Exit::Negative)
     }
 }
 

@@ -1,14 +1,22 @@
-//! Assembles a [`Snapshot`] from framed sections: runs the parsers, records what every section did, and
-//! turns missing or broken sections into nulls plus warnings.
+//! Assembles a [`Snapshot`] from framed sections: walks the [`SECTIONS`] table, records what every section
+//! did, and turns missing or broken sections into nulls plus warnings.
 //!
 //! Pure: the clock and the source come in through [`Context`]. The only fatal error is not knowing which OS
 //! the host runs (the `uname` section is unusable or names an unknown kernel); everything else degrades.
 
-use super::{gpu, linux, macos, Sections};
+use super::linux::net;
+use super::macos::sysctl;
+use super::sections::{Facts, Scope, SectionSpec, SECTIONS};
+#[cfg(test)]
+use super::uname::parse_uname;
+use super::uname::{nix_system, Uname};
+use super::Sections;
+use crate::model::units::round_gib;
 use crate::model::{
     Cpu, Hardware, Memory, NetworkInterface, OsFamily, OsInfo, SectionReport, SectionStatus,
-    Snapshot, Source, SystemInfo, SCHEMA_VERSION,
+    Services, Snapshot, Source, SystemInfo, SCHEMA_VERSION,
 };
+use crate::text::{first_line, normalize_ws, strip_control_in_place, strip_control_opt};
 use std::collections::BTreeMap;
 
 /// What the caller knows that the host's output does not say.
@@ -38,188 +46,84 @@ pub enum CollectError {
     UnsupportedOs(String),
 }
 
-/// Output of one section that ran but could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot read {probe} output: {reason}")]
-pub struct ParseError {
-    /// The section/parser name (`cpuinfo`, `lsblk`).
-    pub probe: &'static str,
-    /// What was wrong, lowercase, no trailing period.
-    pub reason: String,
-}
-
-impl ParseError {
-    /// A parse error for `probe`.
-    pub fn new(probe: &'static str, reason: impl Into<String>) -> ParseError {
-        ParseError {
-            probe,
-            reason: reason.into(),
-        }
-    }
-}
-
-/// The `uname` section: `uname -s`, `-n`, `-r`, `-m` on four lines.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Uname {
-    /// `Linux` or `Darwin`.
-    pub kernel: String,
-    /// Node name (may be a FQDN).
-    pub nodename: String,
-    /// Kernel release.
-    pub release: String,
-    /// Machine (`x86_64`, `arm64`, `aarch64`, `armv7l`).
-    pub machine: String,
-}
-
-/// Parse the `uname` section.
-///
-/// ```text
-/// Linux
-/// pi4
-/// 6.6.31+rpt-rpi-v8
-/// aarch64
-/// ```
-pub fn parse_uname(text: &str) -> Result<Uname, ParseError> {
-    let mut lines = text.lines().map(str::trim);
-    let mut next = || lines.next().unwrap_or("").to_string();
-    let u = Uname {
-        kernel: next(),
-        nodename: next(),
-        release: next(),
-        machine: next(),
-    };
-    if u.kernel.is_empty() {
-        return Err(ParseError::new("uname", "empty output"));
-    }
-    Ok(u)
-}
-
-/// The Nix system double for an architecture and OS (`aarch64-darwin`, `x86_64-linux`).
-pub fn nix_system(arch: &str, family: OsFamily) -> String {
-    let cpu = match arch {
-        "arm64" | "aarch64" => "aarch64",
-        "x86_64" | "amd64" => "x86_64",
-        "i386" | "i486" | "i586" | "i686" => "i686",
-        other if other.starts_with("armv7") => "armv7l",
-        other if other.starts_with("armv6") => "armv6l",
-        other => other,
-    };
-    let os = match family {
-        OsFamily::Linux => "linux",
-        OsFamily::Macos => "darwin",
-    };
-    format!("{cpu}-{os}")
-}
-
-/// What a section's consumer loses when it is unusable, for the warning text.
-fn consequence(section: &str) -> &'static str {
-    match section {
-        "os_release" => "os name and version unknown",
-        "cpuinfo" => "cpu details unknown",
-        "cpu_topology" => "core counts taken from /proc/cpuinfo",
-        "meminfo" => "memory unknown",
-        "memory_blocks" => "installed memory taken from MemTotal if available",
-        "dmi" => "model, vendor and serial may be unknown",
-        "lsblk" | "sp_storage" => "disks unknown",
-        "ip_addr" => "addresses unknown",
-        "net_sysfs" => "link speeds unknown",
-        "nvidia_smi" => "gpus unknown",
-        "hostname" => "hostname taken from uname -n",
-        "sw_vers" => "os version taken from sysctl if available",
-        "sysctl" => "cpu and memory details taken from system_profiler if available",
-        "rosetta" => "rosetta translation unknown",
-        "sp_hardware" => "model name and serial unknown",
-        "sp_displays" => "gpus unknown",
-        "ifconfig" => "network interfaces unknown",
-        _ => "data missing",
-    }
-}
-
-/// The tool a section runs, for "not installed" messages.
-fn tool(section: &str) -> &str {
-    match section {
-        "nvidia_smi" => "nvidia-smi",
-        "ip_addr" | "net_sysfs" => "ip",
-        "hostname" => "scutil",
-        "sp_hardware" | "sp_displays" | "sp_storage" => "system_profiler",
-        other => other,
-    }
-}
-
-/// First non-empty line of a text, for messages.
-fn first_line(s: &str) -> Option<String> {
-    s.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| l.chars().take(200).collect())
-}
-
-/// Builds reports and warnings while sections are read.
+/// Records how every section ran: reports (host and services apart) and warnings, each warning kept
+/// under its section so a later, better source can withdraw it.
 struct Recorder<'a> {
     sections: &'a Sections,
     reports: BTreeMap<String, SectionReport>,
-    warnings: Vec<String>,
+    service_reports: BTreeMap<String, SectionReport>,
+    warnings: BTreeMap<&'static str, Vec<String>>,
 }
 
 impl<'a> Recorder<'a> {
-    /// Record how section `name` ran and return its stdout when it ran to completion (exit 0).
-    fn take(&mut self, name: &str) -> Option<&'a str> {
-        let Some(sec) = self.sections.get(name) else {
-            self.report(
-                name,
-                SectionStatus::Skipped,
-                None,
-                "not collected".to_string(),
-            );
+    fn new(sections: &'a Sections) -> Self {
+        Recorder {
+            sections,
+            reports: BTreeMap::new(),
+            service_reports: BTreeMap::new(),
+            warnings: BTreeMap::new(),
+        }
+    }
+
+    /// Record section `spec` and fold its output into `facts` when it ran to completion and parses.
+    fn fold(&mut self, spec: &SectionSpec, facts: &mut Facts) {
+        if let Some(text) = self.take(spec) {
+            if let Err(e) = (spec.fold)(text, facts) {
+                let exit_code = self.sections.get(spec.name).and_then(|s| s.exit_code);
+                self.report(spec, SectionStatus::Failed, exit_code, Some(e.to_string()));
+            }
+        }
+    }
+
+    /// Record how `spec` ran and return its stdout when it ran to completion (exit 0).
+    fn take(&mut self, spec: &SectionSpec) -> Option<&'a str> {
+        let Some(sec) = self.sections.get(spec.name) else {
+            // Expected but absent: the script did not frame it. Sections this run never asked for
+            // (another OS, a capture that predates the section, hwinv's own sources) are not news.
+            if self.sections.expected(spec) {
+                let m = Some("not collected".to_string());
+                self.report(spec, SectionStatus::Skipped, None, m);
+            }
             return None;
         };
         let stderr_line = first_line(&sec.stderr);
-        let denied = sec.stderr.contains("Permission denied");
         if sec.timed_out {
-            self.report(
-                name,
-                SectionStatus::TimedOut,
-                sec.exit_code,
-                "timed out".to_string(),
-            );
+            let m = Some("timed out".to_string());
+            self.report(spec, SectionStatus::TimedOut, sec.exit_code, m);
             return None;
         }
+        // Services: a tool's refusal is its answer, not a permission problem of the probe.
+        let denied = spec.scope == Scope::Host && sec.stderr.contains("Permission denied");
         match sec.exit_code {
-            Some(0) => {
-                let status = if denied {
-                    SectionStatus::PermissionDenied
-                } else {
-                    SectionStatus::Ok
-                };
-                let message = denied.then(|| stderr_line.clone().unwrap_or_default());
-                self.reports.insert(
-                    name.to_string(),
-                    SectionReport {
-                        status,
-                        exit_code: Some(0),
-                        message: message.clone(),
-                    },
+            Some(0) if denied => {
+                let m = stderr_line.unwrap_or_default();
+                self.report(
+                    spec,
+                    SectionStatus::PermissionDenied,
+                    Some(0),
+                    Some(m.clone()),
                 );
-                if let Some(m) = message {
-                    self.warnings.push(format!(
-                        "{name}: partly unreadable ({m}); {}",
-                        consequence(name)
-                    ));
-                }
+                self.warn(
+                    spec,
+                    format!("{}: partly unreadable ({m}); {}", spec.name, spec.loses),
+                );
+                Some(sec.stdout.as_str())
+            }
+            Some(0) => {
+                self.report(spec, SectionStatus::Ok, Some(0), None);
                 Some(sec.stdout.as_str())
             }
             Some(127) => {
-                self.report(
-                    name,
-                    SectionStatus::Missing,
-                    Some(127),
-                    format!("{} not installed", tool(name)),
-                );
+                let m = match spec.scope {
+                    Scope::Host => format!("{} not installed", spec.tool),
+                    Scope::Services => stderr_line.unwrap_or_else(|| "not installed".into()),
+                };
+                self.report(spec, SectionStatus::Missing, Some(127), Some(m));
                 None
             }
-            Some(126) => {
+            Some(126) if spec.scope == Scope::Host => {
                 let m = stderr_line.unwrap_or_else(|| "permission denied".to_string());
-                self.report(name, SectionStatus::PermissionDenied, Some(126), m);
+                self.report(spec, SectionStatus::PermissionDenied, Some(126), Some(m));
                 None
             }
             code => {
@@ -236,46 +140,55 @@ impl<'a> Recorder<'a> {
                     Some(l) => format!("{what}: {l}"),
                     None => what,
                 };
-                self.report(name, status, code, m);
+                self.report(spec, status, code, Some(m));
                 None
             }
         }
     }
 
+    /// Set the report of `spec`; a host section that is not usable also warns, saying what is lost.
     fn report(
         &mut self,
-        name: &str,
+        spec: &SectionSpec,
         status: SectionStatus,
         exit_code: Option<i32>,
-        message: String,
+        message: Option<String>,
     ) {
-        self.warnings
-            .push(format!("{name}: {message}; {}", consequence(name)));
-        self.reports.insert(
-            name.to_string(),
-            SectionReport {
-                status,
-                exit_code,
-                message: Some(message),
-            },
-        );
-    }
-
-    /// Run `parse` over section `name`; a parse failure marks the section failed and warns.
-    fn parse<T>(
-        &mut self,
-        name: &str,
-        parse: impl FnOnce(&str) -> Result<T, ParseError>,
-    ) -> Option<T> {
-        let text = self.take(name)?;
-        match parse(text) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let exit_code = self.sections.get(name).and_then(|s| s.exit_code);
-                self.report(name, SectionStatus::Failed, exit_code, e.to_string());
-                None
+        let usable = matches!(status, SectionStatus::Ok)
+            || (status == SectionStatus::PermissionDenied && exit_code == Some(0));
+        if spec.scope == Scope::Host && !usable {
+            let expected = status == SectionStatus::Failed && !spec.warn_on_failure;
+            if !expected {
+                let m = message.clone().unwrap_or_default();
+                self.warn(spec, format!("{}: {m}; {}", spec.name, spec.loses));
             }
         }
+        let report = SectionReport {
+            status,
+            exit_code,
+            message,
+        };
+        let reports = match spec.scope {
+            Scope::Host => &mut self.reports,
+            Scope::Services => &mut self.service_reports,
+        };
+        reports.insert(spec.name.to_string(), report);
+    }
+
+    fn warn(&mut self, spec: &SectionSpec, warning: String) {
+        self.warnings.entry(spec.name).or_default().push(warning);
+    }
+
+    /// Withdraw the warnings of a section whose facts another source supplied.
+    fn unwarn(&mut self, name: &str) {
+        self.warnings.remove(name);
+    }
+
+    fn message(&self, name: &str) -> String {
+        self.reports
+            .get(name)
+            .and_then(|r| r.message.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -286,55 +199,69 @@ impl<'a> Recorder<'a> {
 /// lists plus an entry in `sections` and a warning. GPUs are `null` (unknown) when `nvidia-smi` is missing
 /// on Linux: "no NVIDIA tool" does not prove "no GPU".
 pub fn collect(sections: &Sections, ctx: &Context) -> Result<Snapshot, CollectError> {
-    let mut rec = Recorder {
-        sections,
-        reports: BTreeMap::new(),
-        warnings: Vec::new(),
-    };
-    let uname = match rec.take("uname").map(parse_uname) {
-        Some(Ok(u)) => u,
-        Some(Err(e)) => {
-            return Err(CollectError::Essential {
-                section: "uname".into(),
-                reason: e.reason,
-            })
-        }
-        None => {
-            let reason = rec
-                .reports
-                .get("uname")
-                .and_then(|r| r.message.clone())
-                .unwrap_or_default();
-            return Err(CollectError::Essential {
-                section: "uname".into(),
-                reason,
-            });
-        }
+    let mut rec = Recorder::new(sections);
+    let mut facts = Facts::default();
+    let (uname_spec, rest) = SECTIONS
+        .split_first()
+        .ok_or_else(|| CollectError::UnsupportedOs(String::new()))?;
+    rec.fold(uname_spec, &mut facts);
+    let Some(uname) = facts.uname.clone() else {
+        return Err(CollectError::Essential {
+            section: "uname".into(),
+            reason: rec.message("uname"),
+        });
     };
     let kernel = if uname.kernel.is_empty() {
         sections.kernel.trim().to_string()
     } else {
         uname.kernel.clone()
     };
-    let mut snap = match kernel.as_str() {
-        "Linux" => collect_linux(&mut rec, &uname, ctx),
-        "Darwin" => collect_macos(&mut rec, &uname, ctx),
+    let family = match kernel.as_str() {
+        "Linux" => OsFamily::Linux,
+        "Darwin" => OsFamily::Macos,
         other => return Err(CollectError::UnsupportedOs(other.to_string())),
     };
-    let hostname = snap.system_info.hostname.clone();
-    if hostname.is_empty() {
+    for spec in rest.iter().filter(|s| s.os.map_or(true, |os| os == family)) {
+        rec.fold(spec, &mut facts);
+    }
+    let services = services(&mut facts, &rec);
+    let mut snap = match family {
+        OsFamily::Linux => assemble_linux(facts, &mut rec, &uname, ctx),
+        OsFamily::Macos => assemble_macos(facts, &uname, ctx),
+    };
+    if snap.system_info.hostname.is_empty() {
         return Err(CollectError::Essential {
             section: "uname".into(),
             reason: "no host name".into(),
         });
     }
-    rec.warnings.sort();
-    rec.warnings.dedup();
+    let mut warnings: Vec<String> = rec.warnings.into_values().flatten().collect();
+    warnings.sort();
+    warnings.dedup();
     snap.sections = rec.reports;
-    snap.warnings = rec.warnings;
+    snap.warnings = warnings;
     sanitize(&mut snap);
-    snap.services = super::services::collect_services(sections);
+    snap.services = services;
     Ok(snap)
+}
+
+/// What the service sections said; `None` when none of them was collected (older captures, section
+/// selections without them).
+fn services(facts: &mut Facts, rec: &Recorder<'_>) -> Option<Services> {
+    if rec.service_reports.is_empty() {
+        return None;
+    }
+    let mut services = Services {
+        sections: rec.service_reports.clone(),
+        ..Services::default()
+    };
+    if let Some(p) = facts.http.take() {
+        services.http = Some(p.services);
+        services.llm = p.llm;
+    }
+    services.systemd_units = facts.systemd.take();
+    services.containers = facts.docker.take();
+    Some(services)
 }
 
 /// Host name up to the first dot.
@@ -367,24 +294,28 @@ fn base(ctx: &Context, system_info: SystemInfo, os: OsInfo, hardware: Hardware) 
 }
 
 fn memory_gb(bytes: u64) -> u64 {
-    gpu::round_gib(bytes)
+    round_gib(bytes)
 }
 
-fn collect_linux(rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context) -> Snapshot {
-    let os_release = rec.parse("os_release", linux::parse_os_release);
-    let cpuinfo = rec.parse("cpuinfo", linux::parse_cpuinfo);
-    let topology = rec
-        .parse("cpu_topology", linux::parse_cpu_topology)
-        .flatten();
-    let meminfo = rec.parse("meminfo", linux::parse_meminfo);
-    let blocks = rec
-        .parse("memory_blocks", linux::parse_memory_blocks)
-        .flatten();
-    let dmi = rec.parse("dmi", linux::parse_dmi).unwrap_or_default();
-    let disks = rec.parse("lsblk", linux::parse_lsblk);
-    let ifaces = rec.parse("ip_addr", linux::parse_ip_addr);
-    let sysfs = rec.parse("net_sysfs", linux::parse_net_sysfs);
-    let gpus = rec.parse("nvidia_smi", gpu::parse_nvidia_smi_xml);
+fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context) -> Snapshot {
+    let os_release = f.os_release;
+    let cpuinfo = f.cpuinfo;
+    let topology = f.cpu_topology;
+    let meminfo = f.meminfo;
+    let blocks = f.memory_blocks;
+    let dmi = f.dmi.unwrap_or_default();
+    let disks = f.disks;
+    let ifaces = f.interfaces;
+    let sysfs = f.net_sysfs;
+    // NVML, where hwinv could ask it, is the stable interface: its GPUs replace nvidia-smi's and make
+    // nvidia-smi's absence or failure no news. No NVIDIA tool at all leaves the GPUs unknown, not none.
+    let gpus = match f.nvml.filter(|g| !g.is_empty()) {
+        Some(g) => {
+            rec.unwarn("nvidia_smi");
+            Some(g)
+        }
+        None => f.nvidia_smi,
+    };
 
     let ci = cpuinfo.clone().unwrap_or_default();
     let (logical, physical, sockets, perf, eff) = match &topology {
@@ -464,38 +395,22 @@ fn collect_linux(rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context) -> Snapsh
     snap.disks = disks.unwrap_or_default();
     let mut ifaces: Vec<NetworkInterface> = ifaces.unwrap_or_default();
     if let Some(s) = &sysfs {
-        linux::merge_net_sysfs(&mut ifaces, s);
+        net::merge_net_sysfs(&mut ifaces, s);
     }
     snap.network_interfaces = ifaces;
     snap.gpus = gpus;
     snap
 }
 
-fn collect_macos(rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context) -> Snapshot {
-    let local_name = rec
-        .take("hostname")
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty());
-    let sw = rec.parse("sw_vers", macos::parse_sw_vers);
-    let sysctl = rec
-        .parse("sysctl", macos::parse_sysctl)
-        .map(|m| macos::SysctlFacts::from_map(&m));
-    let translated = rec.take("rosetta").is_some_and(|t| t.trim() == "1");
-    // On Intel Macs `sysctl.proc_translated` does not exist: the section fails, which is not news.
-    if let Some(r) = rec.reports.get_mut("rosetta") {
-        if r.status == SectionStatus::Failed {
-            let msg = format!(
-                "rosetta: {}; {}",
-                r.message.clone().unwrap_or_default(),
-                consequence("rosetta")
-            );
-            rec.warnings.retain(|w| *w != msg);
-        }
-    }
-    let sp = rec.parse("sp_hardware", macos::parse_sp_hardware);
-    let gpus = rec.parse("sp_displays", macos::parse_sp_displays);
-    let disks = rec.parse("sp_storage", macos::parse_sp_storage);
-    let ifaces = rec.parse("ifconfig", macos::parse_ifconfig);
+fn assemble_macos(f: Facts, uname: &Uname, ctx: &Context) -> Snapshot {
+    let local_name = f.local_host_name;
+    let sw = f.sw_vers;
+    let sysctl = f.sysctl;
+    let translated = f.rosetta.unwrap_or(false);
+    let sp = f.sp_hardware;
+    let gpus = f.sp_displays;
+    let disks = f.disks;
+    let ifaces = f.interfaces;
 
     let sc = sysctl.unwrap_or_default();
     let spx = sp.unwrap_or_default();
@@ -522,7 +437,7 @@ fn collect_macos(rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context) -> Snapsh
         1
     };
     let logical = sc.logical_cpus.unwrap_or(physical.saturating_mul(smt));
-    let (mut perf, mut eff) = macos::split_perf_levels(&sc.perf_levels);
+    let (mut perf, mut eff) = sysctl::split_perf_levels(&sc.perf_levels);
     if sc.perf_levels.is_empty() {
         if let Some(p) = &spx.processors {
             (perf, eff) = (p.performance, p.efficiency);
@@ -590,32 +505,11 @@ fn collect_macos(rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context) -> Snapsh
     snap
 }
 
-/// Remove control characters (NUL and other C0, DEL) and trim surrounding whitespace.
-fn clean(s: &mut String) {
-    if s.chars().any(|c| c.is_control()) || s.trim() != s {
-        *s = s
-            .chars()
-            .filter(|c| !c.is_control())
-            .collect::<String>()
-            .trim()
-            .to_string();
-    }
-}
-
-fn clean_opt(s: &mut Option<String>) {
-    if let Some(v) = s {
-        clean(v);
-        if v.is_empty() {
-            *s = None;
-        }
-    }
-}
-
-/// Apply [`clean`] to every string a host supplied.
+/// Strip control characters from every string a host supplied.
 fn sanitize(snap: &mut Snapshot) {
     let si = &mut snap.system_info;
     for s in [&mut si.hostname, &mut si.architecture, &mut si.nix_system] {
-        clean(s);
+        strip_control_in_place(s);
     }
     for s in [
         &mut si.model,
@@ -623,7 +517,7 @@ fn sanitize(snap: &mut Snapshot) {
         &mut si.vendor,
         &mut si.serial_number,
     ] {
-        clean_opt(s);
+        strip_control_opt(s);
     }
     let os = &mut snap.os;
     for s in [
@@ -633,33 +527,33 @@ fn sanitize(snap: &mut Snapshot) {
         &mut os.build,
         &mut os.kernel,
     ] {
-        clean_opt(s);
+        strip_control_opt(s);
     }
     let hw = &mut snap.hardware;
-    hw.cpu_type = linux::normalize_ws(&hw.cpu_type);
-    clean(&mut hw.cpu_type);
+    hw.cpu_type = normalize_ws(&hw.cpu_type);
+    strip_control_in_place(&mut hw.cpu_type);
     hw.cpu.brand.clone_from(&hw.cpu_type);
-    clean_opt(&mut hw.cpu.vendor);
+    strip_control_opt(&mut hw.cpu.vendor);
     for l in &mut hw.cpu.perf_levels {
-        clean(&mut l.name);
+        strip_control_in_place(&mut l.name);
     }
     for d in &mut snap.disks {
-        clean(&mut d.name);
+        strip_control_in_place(&mut d.name);
         for s in [&mut d.model, &mut d.serial, &mut d.transport] {
-            clean_opt(s);
+            strip_control_opt(s);
         }
     }
     for i in &mut snap.network_interfaces {
-        clean(&mut i.name);
-        clean_opt(&mut i.mac);
-        clean_opt(&mut i.state);
+        strip_control_in_place(&mut i.name);
+        strip_control_opt(&mut i.mac);
+        strip_control_opt(&mut i.state);
         for a in &mut i.addresses {
-            clean(a);
+            strip_control_in_place(a);
         }
     }
     for g in snap.gpus.iter_mut().flatten() {
-        clean(&mut g.name);
-        clean(&mut g.vendor);
+        strip_control_in_place(&mut g.name);
+        strip_control_in_place(&mut g.vendor);
         for s in [
             &mut g.driver_version,
             &mut g.cuda_version,
@@ -667,14 +561,14 @@ fn sanitize(snap: &mut Snapshot) {
             &mut g.pci_bus_id,
             &mut g.mig_mode,
         ] {
-            clean_opt(s);
+            strip_control_opt(s);
         }
     }
     for w in &mut snap.warnings {
-        clean(w);
+        strip_control_in_place(w);
     }
     for r in snap.sections.values_mut() {
-        clean_opt(&mut r.message);
+        strip_control_opt(&mut r.message);
     }
     snap.disks.sort_by(|a, b| a.name.cmp(&b.name));
     snap.network_interfaces.sort_by(|a, b| a.name.cmp(&b.name));
@@ -782,5 +676,35 @@ mod tests {
         assert_eq!(nix_system("armv7l", OsFamily::Linux), "armv7l-linux");
         assert_eq!(nix_system("i686", OsFamily::Linux), "i686-linux");
         assert_eq!(parse_uname("").map_err(|e| e.probe), Err("uname"));
+    }
+
+    #[test]
+    fn service_sections_map_to_reports() {
+        let mut s = Sections::default();
+        s.map
+            .insert("uname".into(), sec("Linux\nh\n6.1\nx86_64\n", 0));
+        assert_eq!(collect(&s, &ctx()).unwrap().services, None);
+        s.map.insert(
+            "systemd".into(),
+            Section {
+                stdout: String::new(),
+                stderr: "System has not been booted with systemd as init system (PID 1). Can't operate.\n".into(),
+                exit_code: Some(1),
+                timed_out: false,
+            },
+        );
+        s.map.insert(
+            "docker".into(),
+            Section {
+                stderr: "docker: command not found\n".into(),
+                exit_code: Some(127),
+                ..Section::default()
+            },
+        );
+        let got = collect(&s, &ctx()).unwrap().services.unwrap();
+        assert_eq!(got.systemd_units, None);
+        assert_eq!(got.sections["systemd"].status, SectionStatus::Failed);
+        assert_eq!(got.sections["docker"].status, SectionStatus::Missing);
+        assert!(got.http.is_none() && !got.sections.contains_key("services"));
     }
 }

@@ -3,7 +3,9 @@
 //! Owns the wire format written by `script.sh` (see the comment at its top). It must not interpret what
 //! a section says: that is the parsers' job.
 
-use std::collections::BTreeMap;
+use super::sections::{Producer, Scope, SectionSpec};
+use crate::model::names::valid_section_name;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Raw output of one probe section.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -32,6 +34,9 @@ pub struct Sections {
     pub map: BTreeMap<String, Section>,
     /// `uname -s` as the script saw it before any section ran (`Linux`, `Darwin`).
     pub kernel: String,
+    /// The sections this run was asked for, when it was not every section of the script (a capture's
+    /// manifest, a selection): a section outside it is "not in this capture", not "not collected".
+    pub ran: Option<BTreeSet<String>>,
 }
 
 impl Sections {
@@ -43,6 +48,14 @@ impl Sections {
     /// A section's stdout when it succeeded.
     pub fn ok(&self, name: &str) -> Option<&str> {
         self.get(name).and_then(Section::ok_stdout)
+    }
+
+    /// Whether this run should have framed `spec`: a script section about the host that the run was
+    /// asked for. Service sections run only where their daemon exists, so their absence is no news.
+    pub fn expected(&self, spec: &SectionSpec) -> bool {
+        spec.producer == Producer::Script
+            && spec.scope == Scope::Host
+            && self.ran.as_ref().map_or(true, |r| r.contains(spec.name))
     }
 }
 
@@ -99,7 +112,7 @@ pub fn parse(output: &[u8], boundary: &str) -> Result<Sections, FrameError> {
         let (name, body) = after
             .split_once('\n')
             .ok_or_else(|| FrameError::Truncated(current.clone()))?;
-        if !crate::transport::replay::valid_section_name(name) {
+        if !valid_section_name(name) {
             return Err(FrameError::BadMarker(name.chars().take(80).collect()));
         }
         current = name.to_string();

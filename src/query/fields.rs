@@ -47,7 +47,7 @@ enum Kind {
     Path(Vec<String>),
     /// The length of an array (`null` when the array itself is `null`, e.g. `gpus` when unknown).
     Count(Vec<String>),
-    /// Internal disks in decimal GB, as the storage tier counts them ([`crate::rules::storage_gb`]).
+    /// Internal disks in decimal GB, as the storage tier counts them ([`crate::config::tiers::storage_gb`]).
     DiskGb,
     /// Dedicated GPU memory summed over GPUs, GiB; `null` when no GPU reports any.
     VramGb,
@@ -96,7 +96,7 @@ impl Field {
                     _ => Value::Null,
                 }
             }
-            Kind::DiskGb => Value::from(crate::rules::storage_gb(typed)),
+            Kind::DiskGb => Value::from(crate::config::tiers::storage_gb(typed)),
             Kind::VramGb => match &typed.gpus {
                 None => Value::Null,
                 Some(gpus) if gpus.is_empty() => Value::from(0u64),

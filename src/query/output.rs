@@ -19,9 +19,7 @@ pub fn plain(v: &Value, sep: &str) -> String {
 
 /// Strip control characters so a hostile value cannot move the cursor or break a row.
 fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    crate::text::printable(s)
 }
 
 /// An aligned table: two spaces between columns, `right` columns right-aligned, no trailing blanks.

@@ -167,22 +167,11 @@ impl Collector {
 }
 
 /// Size and space available to unprivileged users of the file system at `mount`, in GiB.
-#[allow(clippy::cast_precision_loss)] // block counts far below 2^52
 fn disk_space(mount: &Path) -> Option<(f64, f64)> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(mount.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statvfs writes into the zeroed struct we own; `c` is a valid NUL-terminated path.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: see above.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)] // field widths differ per OS
-    let (blocks, bavail, frsize) = (st.f_blocks as u64, st.f_bavail as u64, st.f_frsize as u64);
-    let gib = (1u64 << 30) as f64;
+    let (total, avail) = crate::sys::fs::space(mount)?;
     Some((
-        (blocks.saturating_mul(frsize)) as f64 / gib,
-        (bavail.saturating_mul(frsize)) as f64 / gib,
+        crate::model::units::gib(total),
+        crate::model::units::gib(avail),
     ))
 }
 
@@ -221,7 +210,7 @@ fn cpu_temperature(sysfs: &Path) -> Option<f64> {
 
 /// `vcgencmd get_throttled`, bounded to 2 s; any failure gives `None`.
 fn throttle_flags(vcgencmd: &Path) -> Option<i32> {
-    let out = crate::transport::process::run_with_deadline(
+    let out = crate::sys::process::run_with_deadline(
         vcgencmd_command(vcgencmd),
         "",
         Duration::from_secs(2),
@@ -234,9 +223,9 @@ fn throttle_flags(vcgencmd: &Path) -> Option<i32> {
     i32::try_from(flags.raw).ok()
 }
 
-#[allow(clippy::disallowed_methods)] // the one process telemetry starts: vcgencmd, by absolute path, fixed args
+/// The one process telemetry starts: vcgencmd, by absolute path, with fixed arguments.
 fn vcgencmd_command(vcgencmd: &Path) -> Command {
-    let mut cmd = Command::new(vcgencmd);
+    let mut cmd = crate::sys::process::command(vcgencmd);
     cmd.arg("get_throttled");
     cmd
 }

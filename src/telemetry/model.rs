@@ -104,7 +104,7 @@ impl Sample {
     /// Check the data rules: cpu_pct in 0..=100, process_cpu_pct in 0..=100 × logical CPUs, no negative
     /// size or counter, temperature in 0..=120 °C, a valid host id. The first broken rule is returned.
     pub fn validate(&self) -> Result<(), RejectReason> {
-        if let Err(e) = crate::hostname::validate(&self.host_id) {
+        if let Err(e) = crate::model::hostname::validate(&self.host_id) {
             return Err(RejectReason::BadHostId(e.to_string()));
         }
         if !(0.0..=100.0).contains(&self.cpu_pct) {

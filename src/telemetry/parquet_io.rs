@@ -81,7 +81,7 @@ fn write_file(path: &Path, schema: &str, columns: Vec<Column>) -> Result<()> {
     let props = Arc::new(
         WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            .set_created_by(format!("hwinv {}", env!("CARGO_PKG_VERSION")))
+            .set_created_by(crate::model::GENERATOR.to_string())
             .build(),
     );
     let file =

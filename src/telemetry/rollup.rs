@@ -4,9 +4,9 @@
 //! No I/O, no clock: the same samples and rules always give the same rows, which is what makes
 //! re-running `hwinv rollup` idempotent.
 
-use super::config::{AlertRule, Metric, Op};
 use super::model::{format_micros, Alert, Rollup, Sample};
 use super::parse::describe_throttle;
+use crate::config::telemetry::{AlertRule, Metric, Op};
 use std::collections::BTreeMap;
 
 const MICROS_PER_SEC: i64 = 1_000_000;
@@ -234,9 +234,9 @@ pub fn alerts(rollups: &[Rollup], rules: &[AlertRule]) -> Vec<Alert> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::config::default_rules;
     use super::super::model::example_sample;
     use super::*;
+    use crate::config::telemetry::default_rules;
 
     const T0: i64 = 1_700_000_100 * MICROS_PER_SEC; // 2023-11-14T22:15:00Z, a 5-minute boundary
 

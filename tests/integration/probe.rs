@@ -4,7 +4,9 @@
 //! (b) `collect` over every capture directory in tests/fixtures/hosts (see the README there).
 
 use hwinv::model::Source;
-use hwinv::probe::{collect, gpu, linux, macos, Context, Section, Sections};
+use hwinv::probe::linux::{cpu, disk, memory, net, os_release};
+use hwinv::probe::macos::{self, sw_vers, sysctl};
+use hwinv::probe::{collect, nvidia as gpu, Context, Section, Sections};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -27,35 +29,35 @@ fn outcome<T: serde::Serialize>(r: Result<T, impl std::fmt::Display>) -> serde_j
 #[test]
 fn cpuinfo_fixtures() {
     insta::glob!("../fixtures/shared/linux-cpuinfo", "*.txt", |p| {
-        insta::assert_yaml_snapshot!(outcome(linux::parse_cpuinfo(&read(p))));
+        insta::assert_yaml_snapshot!(outcome(cpu::parse_cpuinfo(&read(p))));
     });
 }
 
 #[test]
 fn meminfo_fixtures() {
     insta::glob!("../fixtures/shared/linux-meminfo", "*.txt", |p| {
-        insta::assert_yaml_snapshot!(outcome(linux::parse_meminfo(&read(p))));
+        insta::assert_yaml_snapshot!(outcome(memory::parse_meminfo(&read(p))));
     });
 }
 
 #[test]
 fn os_release_fixtures() {
     insta::glob!("../fixtures/shared/os-release", "*.txt", |p| {
-        insta::assert_yaml_snapshot!(outcome(linux::parse_os_release(&read(p))));
+        insta::assert_yaml_snapshot!(outcome(os_release::parse_os_release(&read(p))));
     });
 }
 
 #[test]
 fn lsblk_fixtures() {
     insta::glob!("../fixtures/shared/lsblk", "*.json", |p| {
-        insta::assert_yaml_snapshot!(outcome(linux::parse_lsblk(&read(p))));
+        insta::assert_yaml_snapshot!(outcome(disk::parse_lsblk(&read(p))));
     });
 }
 
 #[test]
 fn ip_addr_fixture() {
     insta::glob!("../fixtures/shared/other", "netplan-ip-*.json", |p| {
-        insta::assert_yaml_snapshot!(outcome(linux::parse_ip_addr(&read(p))));
+        insta::assert_yaml_snapshot!(outcome(net::parse_ip_addr(&read(p))));
     });
 }
 
@@ -106,7 +108,7 @@ fn nvidia_smi_exporter_capture_query_gpu_csv() {
 #[test]
 fn sysctl_fixtures() {
     insta::glob!("../fixtures/shared/other", "*sysctl*.txt", |p| {
-        let facts = macos::parse_sysctl(&read(p)).map(|m| macos::SysctlFacts::from_map(&m));
+        let facts = sysctl::parse_sysctl(&read(p)).map(|m| sysctl::SysctlFacts::from_map(&m));
         insta::assert_yaml_snapshot!(outcome(facts));
     });
 }
@@ -114,7 +116,7 @@ fn sysctl_fixtures() {
 #[test]
 fn sw_vers_fixtures() {
     insta::glob!("../fixtures/shared/other", "*sw_vers.txt", |p| {
-        insta::assert_yaml_snapshot!(outcome(macos::parse_sw_vers(&read(p))));
+        insta::assert_yaml_snapshot!(outcome(sw_vers::parse_sw_vers(&read(p))));
     });
 }
 
@@ -124,7 +126,7 @@ fn sp_hardware_fixtures() {
         "../fixtures/shared/macos",
         "*SPHardwareDataType*.json",
         |p| {
-            insta::assert_yaml_snapshot!(outcome(macos::parse_sp_hardware(&read(p))));
+            insta::assert_yaml_snapshot!(outcome(macos::hardware::parse_sp_hardware(&read(p))));
         }
     );
 }
@@ -135,7 +137,7 @@ fn sp_displays_fixtures() {
         "../fixtures/shared/macos",
         "*SPDisplaysDataType*.json",
         |p| {
-            insta::assert_yaml_snapshot!(outcome(macos::parse_sp_displays(&read(p))));
+            insta::assert_yaml_snapshot!(outcome(macos::gpu::parse_sp_displays(&read(p))));
         }
     );
 }
@@ -146,44 +148,15 @@ fn sp_storage_fixtures() {
         "../fixtures/shared/macos",
         "*SPStorageDataType*.json",
         |p| {
-            insta::assert_yaml_snapshot!(outcome(macos::parse_sp_storage(&read(p))));
+            insta::assert_yaml_snapshot!(outcome(macos::disk::parse_sp_storage(&read(p))));
         }
     );
 }
 
 /// Read a capture directory: `NAME.out`, optional `NAME.err`, `NAME.status` (exit code or `timeout`).
+/// The capture reader `extract --replay` uses, so the snapshots below are what a user's replay gives.
 fn read_capture(dir: &Path) -> Sections {
-    let mut sections = Sections::default();
-    for entry in fs::read_dir(dir).expect("capture dir is readable") {
-        let path = entry.expect("dir entry").path();
-        let Some(name) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".status"))
-        else {
-            continue;
-        };
-        let text = |ext: &str| {
-            fs::read(dir.join(format!("{name}.{ext}"))).map_or_else(
-                |_| String::new(),
-                |b| String::from_utf8_lossy(&b).into_owned(),
-            )
-        };
-        let status = text("status");
-        let section = Section {
-            stdout: text("out"),
-            stderr: text("err"),
-            exit_code: status.trim().parse().ok(),
-            timed_out: status.trim() == "timeout",
-        };
-        sections.map.insert(name.to_string(), section);
-    }
-    let uname = sections
-        .get("uname")
-        .map(|s| s.stdout.clone())
-        .unwrap_or_default();
-    sections.kernel = uname.lines().next().unwrap_or("").trim().to_string();
-    sections
+    hwinv::store::capture::read_capture(dir).expect("fixture capture is readable")
 }
 
 #[test]

@@ -273,7 +273,7 @@ fn apple_silicon_counts_a_share_of_unified_memory() {
     );
 
     fs::create_dir_all(root.path().join("templates")).unwrap();
-    let rules = hwinv::readiness::DEFAULT_READINESS.replace(
+    let rules = hwinv::config::readiness::DEFAULT_READINESS.replace(
         "unified_memory_vram_percent = 75",
         "unified_memory_vram_percent = 30",
     );

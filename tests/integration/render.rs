@@ -2,10 +2,10 @@
 //! evaluate each one strictly.
 
 use crate::extract::nix_eval_json;
+use hwinv::config::tiers::{Tiers, DEFAULT_TIERS};
 use hwinv::model::Source;
 use hwinv::probe::{collect, Context};
-use hwinv::rules::{Tiers, DEFAULT_TIERS};
-use hwinv::transport::replay::read_capture;
+use hwinv::store::capture::read_capture;
 
 #[test]
 fn hardware_nix_for_every_fixture_host() {
@@ -26,8 +26,7 @@ fn hardware_nix_for_every_fixture_host() {
         };
         let snap = collect(&sections, &ctx).unwrap();
         let class = tiers.classify(&snap);
-        let nix = hwinv::commands::extract::render_hardware_nix(empty_root.path(), &snap, &class)
-            .unwrap();
+        let nix = hwinv::render::hardware_nix(empty_root.path(), &snap, &class).unwrap();
         insta::assert_snapshot!(nix);
         let file = empty_root.path().join("hardware.nix");
         std::fs::write(&file, &nix).unwrap();

@@ -1,0 +1,257 @@
+//! `hwinv events`: read `inventory/events.jsonl`, filtered by type, host and time.
+
+use super::args::TextFormat;
+use super::output::print;
+use crate::error::Exit;
+use crate::model::time::{parse_stamp, stamp_display};
+use crate::store::events::{self, Event};
+use crate::store::Store;
+use anyhow::{anyhow, Result};
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::Path;
+use time::OffsetDateTime;
+
+/// Arguments of `hwinv events`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+TYPES: inventory.extraction.{started,completed,failed}, inventory.hardware.discovered,
+  inventory.fleet.{started,completed,interrupted} (fleet-wide events have host \"*\"), and whatever
+  other commands log. --type inventory matches every type under inventory.; * matches one segment
+  (--type '*.failed').")]
+pub struct EventsArgs {
+    /// Only events of this type or under it (repeatable).
+    #[arg(short = 't', long = "type", value_name = "TYPE")]
+    pub kinds: Vec<String>,
+
+    /// Only events about this host (repeatable).
+    #[arg(long, value_name = "HOST")]
+    pub host: Vec<String>,
+
+    /// Only events at or after this time: a duration back from now (30s, 15m, 1h, 2d, 1w) or a timestamp.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Only events before this time (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// Only the newest N matching events.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub last: Option<usize>,
+
+    /// `text`, or `json` (one event per line, as stored).
+    #[arg(short = 'f', long, value_enum, default_value = "text")]
+    pub format: TextFormat,
+}
+
+/// Does `kind` match the `--type` pattern: equal, under it (`inventory` matches `inventory.x.y`), with `*`
+/// standing for one segment?
+pub(super) fn type_matches(pattern: &str, kind: &str) -> bool {
+    let p: Vec<&str> = pattern.split('.').collect();
+    let k: Vec<&str> = kind.split('.').collect();
+    if p.len() > k.len() {
+        return false;
+    }
+    if seg_match(&p, &k[..p.len()]) {
+        return true;
+    }
+    // A leading `*` also stands for several segments when the rest matches the end: `*.failed`.
+    p.len() > 1 && p[0] == "*" && seg_match(&p[1..], &k[k.len() - (p.len() - 1)..])
+}
+
+fn seg_match(p: &[&str], k: &[&str]) -> bool {
+    p.iter().zip(k).all(|(p, k)| *p == "*" || p == k)
+}
+
+/// `1h`, `30m`, `2d`, `1w`, `45s` back from `now`, or an absolute time; as an RFC 3339 UTC string
+/// comparable with event times.
+pub(super) fn parse_when(s: &str, now: OffsetDateTime, flag: &str) -> Result<String> {
+    let t = s.trim();
+    let bad = || {
+        anyhow!("invalid {flag} '{s}': expected a duration like 30s, 15m, 1h, 2d, 1w or a time like 2026-11-22T02:51:00Z")
+    };
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    if !num.is_empty() && !unit.is_empty() && unit.chars().all(|c| c.is_ascii_alphabetic()) {
+        let n: i64 = num.parse().map_err(|_| bad())?;
+        let secs = match unit {
+            "s" | "sec" | "secs" => 1,
+            "m" | "min" | "mins" => 60,
+            "h" | "hour" | "hours" => 3600,
+            "d" | "day" | "days" => 86_400,
+            "w" | "week" | "weeks" => 604_800,
+            _ => return Err(bad()),
+        };
+        let back = now - time::Duration::seconds(n.checked_mul(secs).ok_or_else(bad)?);
+        return Ok(rfc3339(back));
+    }
+    // Absolute: a date alone means its start here (events *since* a day include that day).
+    let stamp = if t.len() == 10 && t.as_bytes().get(4) == Some(&b'-') {
+        parse_stamp(&format!("{t}T00:00:00Z"))
+    } else {
+        parse_stamp(t)
+    }
+    .ok_or_else(bad)?;
+    Ok(stamp_display(&stamp))
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// An event's time as a comparable UTC string (events written by hwinv already are).
+fn event_time(e: &Event) -> String {
+    match OffsetDateTime::parse(&e.time, &time::format_description::well_known::Rfc3339) {
+        Ok(t) => rfc3339(t.to_offset(time::UtcOffset::UTC)),
+        Err(_) => e.time.clone(),
+    }
+}
+
+fn details_text(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let mut s = String::new();
+            for (k, v) in m {
+                if !s.is_empty() {
+                    s.push(' ');
+                }
+                match v {
+                    Value::String(t)
+                        if !t.is_empty()
+                            && !t.contains(char::is_whitespace)
+                            && !t.contains('"') =>
+                    {
+                        let _ = write!(s, "{k}={t}");
+                    }
+                    other => {
+                        let _ = write!(s, "{k}={other}");
+                    }
+                }
+            }
+            s
+        }
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+pub fn run(root: &Path, args: &EventsArgs) -> Result<Exit> {
+    let store = &Store::new(root);
+    let now = OffsetDateTime::now_utc();
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_when(s, now, "--since"))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|s| parse_when(s, now, "--until"))
+        .transpose()?;
+    for t in &args.kinds {
+        if t.is_empty() || t.split('.').any(str::is_empty) {
+            return Err(anyhow!(
+                "invalid --type '{t}': expected a dotted type like inventory.extraction.failed"
+            ));
+        }
+    }
+    let all = events::read_all(&store.events_path())?;
+    let mut hits: Vec<&Event> = all
+        .iter()
+        .filter(|e| args.kinds.is_empty() || args.kinds.iter().any(|t| type_matches(t, &e.kind)))
+        .filter(|e| args.host.is_empty() || args.host.contains(&e.host))
+        .filter(|e| {
+            let t = event_time(e);
+            since.as_ref().map_or(true, |s| t >= *s) && until.as_ref().map_or(true, |u| t < *u)
+        })
+        .collect();
+    if let Some(n) = args.last {
+        let skip = hits.len().saturating_sub(n);
+        hits.drain(..skip);
+    }
+    let mut out = String::new();
+    for e in &hits {
+        if args.format == TextFormat::Json {
+            let _ = writeln!(out, "{}", serde_json::to_string(e)?);
+        } else {
+            let line = format!(
+                "{}  {:<32}  {:<16}  {}",
+                e.time,
+                e.kind,
+                e.host,
+                details_text(&e.details)
+            );
+            let line = crate::text::printable(&line);
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+    print(&out)?;
+    if hits.is_empty() {
+        eprintln!("no events match");
+        return Ok(Exit::Negative);
+    }
+    Ok(Exit::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_patterns() {
+        assert!(type_matches("inventory", "inventory.extraction.failed"));
+        assert!(type_matches(
+            "inventory.extraction",
+            "inventory.extraction.failed"
+        ));
+        assert!(type_matches(
+            "inventory.extraction.failed",
+            "inventory.extraction.failed"
+        ));
+        assert!(!type_matches(
+            "inventory.extraction.failed",
+            "inventory.extraction"
+        ));
+        assert!(!type_matches("inv", "inventory.extraction.failed"));
+        assert!(type_matches("*.failed", "inventory.extraction.failed"));
+        assert!(!type_matches("*.failed", "inventory.extraction.completed"));
+        assert!(type_matches(
+            "inventory.*.completed",
+            "inventory.fleet.completed"
+        ));
+    }
+
+    #[test]
+    fn durations_and_times() {
+        let now = OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+        assert_eq!(rfc3339(now), "2026-11-18T11:06:40Z");
+        assert_eq!(
+            parse_when("1h", now, "--since").unwrap(),
+            "2026-11-18T10:06:40Z"
+        );
+        assert_eq!(
+            parse_when("2d", now, "--since").unwrap(),
+            "2026-11-16T11:06:40Z"
+        );
+        assert_eq!(
+            parse_when("2026-11-01", now, "--since").unwrap(),
+            "2026-11-01T00:00:00Z"
+        );
+        assert_eq!(
+            parse_when("2026-11-01T10:00:00Z", now, "--since").unwrap(),
+            "2026-11-01T10:00:00Z"
+        );
+        let e = parse_when("soon", now, "--since").unwrap_err().to_string();
+        assert!(e.contains("invalid --since 'soon'"), "{e}");
+        assert!(parse_when("5y", now, "--since").is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! Linux section parsers: `/proc`, `/sys`, `lsblk -J` and `ip -j` text in, facts out.
+//!
+//! Every function here is pure (text in, value out): no file, no process, no clock. Input comes from hosts
+//! we do not control, so nothing indexes into or unwraps input, and arithmetic saturates.
+
+pub mod cpu;
+pub mod disk;
+pub mod dmi;
+pub mod memory;
+pub mod net;
+pub mod os_release;

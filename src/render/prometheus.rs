@@ -1,0 +1,319 @@
+//! The Prometheus text exposition of the fleet, for node_exporter's textfile collector.
+//!
+//! Pure: snapshots and readiness rules in, text out. Every metric family gets `# HELP` and `# TYPE`, every
+//! label value is escaped (`\`, `"`, newline), families come in a fixed order and samples sorted by host and
+//! then by their own keys, so the same facts give the same bytes. No timestamps: the textfile collector
+//! refuses them. Writing the file (atomically) is the command's job.
+
+use crate::config::readiness::ReadinessRules;
+use crate::model::Snapshot;
+use crate::readiness::{self, VramSource};
+use std::fmt::Write as _;
+
+/// The default metric name prefix.
+pub const DEFAULT_PREFIX: &str = "hwinv";
+
+/// Every metric family hwinv exports: (name after the prefix and `_`, help text).
+pub const FAMILIES: &[(&str, &str)] = &[
+    ("host_info", "Host facts as labels (OS, kernel, architecture, model, CPU model); always 1."),
+    ("snapshot_timestamp_seconds", "When the host's latest snapshot was taken, Unix time."),
+    ("cpu_cores", "Physical CPU cores."),
+    ("cpu_logical_cpus", "Logical CPUs (hardware threads)."),
+    ("memory_bytes", "Installed memory in bytes."),
+    ("gpus", "GPUs the host reports (absent when GPUs could not be probed)."),
+    ("gpu_info", "One GPU: name, vendor, driver and CUDA version, UUID, PCI bus id, MIG mode as labels; always 1."),
+    ("gpu_vram_bytes", "Dedicated memory of one GPU in bytes."),
+    ("vram_largest_bytes", "VRAM readiness uses: the largest single GPU, or the configured share of unified memory (source=\"unified\")."),
+    ("vram_total_bytes", "Memory of all GPUs together in bytes (the unified share on Apple Silicon)."),
+    ("service_up", "1 when the service answered with its expected HTTP status at the last extraction, else 0."),
+    ("service_http_status", "HTTP status the service answered with at the last extraction."),
+    ("readiness", "1 when the host passes the readiness profile, else 0."),
+    ("readiness_failed_checks", "Conditions of the readiness profile the host fails."),
+    ("llm_models_available", "Models the LLM server has installed."),
+    ("llm_model_loaded", "A model loaded in the LLM server, with its family, size and quantization as labels; always 1."),
+    ("llm_model_loaded_vram_bytes", "GPU memory a loaded model occupies, in bytes."),
+    ("container_running", "1 when the Docker container is running, else 0."),
+    ("systemd_unit_active", "1 when the systemd unit named after a probed service (<service>.service) is active, else 0."),
+    ("export_hosts", "Hosts in this export."),
+];
+
+/// Is `p` usable as a metric name prefix (`[a-zA-Z_:][a-zA-Z0-9_:]*`, at most 64 characters)?
+pub fn valid_prefix(p: &str) -> bool {
+    let mut c = p.chars();
+    matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_' || f == ':')
+        && p.len() <= 64
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_' || x == ':')
+}
+
+/// Escape a label value: backslash, double quote and newline, as the exposition format requires. Other
+/// control characters are dropped (they have no escape and would only confuse readers).
+pub fn escape_label_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escape HELP text: backslash and newline.
+fn escape_help(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+type Labels = Vec<(&'static str, String)>;
+
+/// Samples collected per family (indexes into [`FAMILIES`]).
+struct Families {
+    samples: Vec<Vec<(Labels, u64)>>,
+}
+
+impl Families {
+    fn new() -> Self {
+        Self {
+            samples: vec![Vec::new(); FAMILIES.len()],
+        }
+    }
+
+    fn add(&mut self, family: &str, labels: Labels, value: u64) {
+        // FAMILIES is a constant list and every caller names one of its entries (checked by a test).
+        let i = FAMILIES
+            .iter()
+            .position(|(n, _)| *n == family)
+            .expect("metric family is declared in FAMILIES");
+        self.samples[i].push((labels, value));
+    }
+
+    fn render(self, prefix: &str) -> String {
+        let mut out = String::new();
+        for ((name, help), samples) in FAMILIES.iter().zip(self.samples) {
+            if samples.is_empty() {
+                continue;
+            }
+            let full = format!("{prefix}_{name}");
+            let _ = writeln!(out, "# HELP {full} {}", escape_help(help));
+            let _ = writeln!(out, "# TYPE {full} gauge");
+            for (labels, value) in samples {
+                out.push_str(&full);
+                if !labels.is_empty() {
+                    out.push('{');
+                    for (i, (k, v)) in labels.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        let _ = write!(out, "{k}=\"{}\"", escape_label_value(v));
+                    }
+                    out.push('}');
+                }
+                let _ = writeln!(out, " {value}");
+            }
+        }
+        out
+    }
+}
+
+fn opt(s: Option<&str>) -> String {
+    s.unwrap_or_default().to_string()
+}
+
+/// Unix time of an RFC 3339 timestamp.
+fn unix_time(s: &str) -> Option<u64> {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    u64::try_from(t.unix_timestamp()).ok()
+}
+
+/// Render the metrics of `hosts` (store name, latest snapshot), sorted by name by the caller or not: the
+/// output is sorted here.
+pub fn render(hosts: &[(String, Snapshot)], rules: &ReadinessRules, prefix: &str) -> String {
+    let mut sorted: Vec<&(String, Snapshot)> = hosts.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut f = Families::new();
+    for (host, s) in &sorted {
+        let h = || vec![("host", host.clone())];
+        let mut info = h();
+        info.extend([
+            ("os", s.os.family.as_str().to_string()),
+            ("os_name", opt(s.os.name.as_deref())),
+            ("os_version", opt(s.os.version.as_deref())),
+            ("kernel", opt(s.os.kernel.as_deref())),
+            ("arch", s.system_info.architecture.clone()),
+            ("nix_system", s.system_info.nix_system.clone()),
+            ("model", opt(s.system_info.model.as_deref())),
+            ("cpu_model", s.hardware.cpu_type.clone()),
+        ]);
+        f.add("host_info", info, 1);
+        if let Some(t) = unix_time(&s.collected_at) {
+            f.add("snapshot_timestamp_seconds", h(), t);
+        }
+        if s.hardware.cpu_cores > 0 {
+            f.add("cpu_cores", h(), u64::from(s.hardware.cpu_cores));
+        }
+        if s.hardware.cpu.logical_cpus > 0 {
+            f.add(
+                "cpu_logical_cpus",
+                h(),
+                u64::from(s.hardware.cpu.logical_cpus),
+            );
+        }
+        if s.hardware.memory.total_bytes > 0 {
+            f.add("memory_bytes", h(), s.hardware.memory.total_bytes);
+        }
+        if let Some(gpus) = &s.gpus {
+            f.add("gpus", h(), gpus.len() as u64);
+            let mut gpus: Vec<_> = gpus.iter().collect();
+            gpus.sort_by_key(|g| g.index);
+            for g in gpus {
+                let mut l = h();
+                l.extend([("gpu", g.index.to_string()), ("name", g.name.clone())]);
+                if let Some(v) = g.vram_bytes {
+                    f.add("gpu_vram_bytes", l.clone(), v);
+                }
+                l.extend([
+                    ("vendor", g.vendor.clone()),
+                    ("driver_version", opt(g.driver_version.as_deref())),
+                    ("cuda_version", opt(g.cuda_version.as_deref())),
+                    ("uuid", opt(g.uuid.as_deref())),
+                    ("pci_bus_id", opt(g.pci_bus_id.as_deref())),
+                    ("mig_mode", opt(g.mig_mode.as_deref())),
+                ]);
+                f.add("gpu_info", l, 1);
+            }
+        }
+        let v = readiness::vram(s, rules.unified_memory_vram_percent);
+        if v.source != VramSource::Unknown {
+            let source = match v.source {
+                VramSource::Unified => "unified",
+                VramSource::None => "none",
+                VramSource::Dedicated | VramSource::Unknown => "dedicated",
+            };
+            let mut l = h();
+            l.push(("source", source.to_string()));
+            if let Some(b) = v.largest_bytes {
+                f.add("vram_largest_bytes", l.clone(), b);
+            }
+            if let Some(b) = v.total_bytes {
+                f.add("vram_total_bytes", l, b);
+            }
+        }
+        let services = s.services.as_ref();
+        if let Some(http) = services.and_then(|x| x.http.as_ref()) {
+            for (name, st) in http {
+                let mut l = h();
+                l.extend([("service", name.clone()), ("url", st.url.clone())]);
+                f.add("service_up", l, u64::from(st.up));
+                if let Some(code) = st.http_status {
+                    f.add(
+                        "service_http_status",
+                        vec![("host", host.clone()), ("service", name.clone())],
+                        u64::from(code),
+                    );
+                }
+            }
+        }
+        for p in &rules.profile {
+            let verdict = readiness::evaluate(s, p, rules);
+            let l = vec![("host", host.clone()), ("profile", p.name.clone())];
+            f.add("readiness", l.clone(), u64::from(verdict.ready));
+            f.add(
+                "readiness_failed_checks",
+                l,
+                verdict.checks.iter().filter(|c| !c.ok).count() as u64,
+            );
+        }
+        if let Some(sv) = services {
+            for (name, llm) in &sv.llm {
+                if let Some(avail) = &llm.available {
+                    f.add(
+                        "llm_models_available",
+                        vec![("host", host.clone()), ("service", name.clone())],
+                        avail.len() as u64,
+                    );
+                }
+                for m in llm.loaded.iter().flatten() {
+                    let base = vec![
+                        ("host", host.clone()),
+                        ("service", name.clone()),
+                        ("model", m.name.clone()),
+                    ];
+                    let mut l = base.clone();
+                    l.extend([
+                        ("family", opt(m.family.as_deref())),
+                        ("parameter_size", opt(m.parameter_size.as_deref())),
+                        ("quantization", opt(m.quantization.as_deref())),
+                    ]);
+                    f.add("llm_model_loaded", l, 1);
+                    if let Some(vb) = m.vram_bytes {
+                        f.add("llm_model_loaded_vram_bytes", base, vb);
+                    }
+                }
+            }
+            for (name, c) in sv.containers.iter().flatten() {
+                let l = vec![
+                    ("host", host.clone()),
+                    ("container", name.clone()),
+                    ("image", c.image.clone()),
+                ];
+                f.add("container_running", l, u64::from(c.state == "running"));
+            }
+            if let (Some(units), Some(http)) = (&sv.systemd_units, &sv.http) {
+                for name in http.keys() {
+                    let unit = format!("{name}.service");
+                    if let Some(u) = units.get(&unit) {
+                        f.add(
+                            "systemd_unit_active",
+                            vec![("host", host.clone()), ("unit", unit.clone())],
+                            u64::from(u.active == "active"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    f.add("export_hosts", Vec::new(), sorted.len() as u64);
+    f.render(prefix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label_value("a\"b\\c\nd\u{7}e"), "a\\\"b\\\\c\\nde");
+        assert_eq!(escape_help("x\\y\nz"), "x\\\\y\\nz");
+    }
+
+    #[test]
+    fn prefixes_follow_the_metric_name_grammar() {
+        assert!(valid_prefix("hwinv") && valid_prefix("my:fleet_1") && valid_prefix("_x"));
+        assert!(
+            !valid_prefix("")
+                && !valid_prefix("1x")
+                && !valid_prefix("a-b")
+                && !valid_prefix("a b")
+        );
+    }
+
+    #[test]
+    fn empty_fleet_still_says_how_many_hosts() {
+        let rules = ReadinessRules::parse(crate::config::readiness::DEFAULT_READINESS).unwrap();
+        assert_eq!(
+            render(&[], &rules, "x"),
+            "# HELP x_export_hosts Hosts in this export.\n# TYPE x_export_hosts gauge\nx_export_hosts 0\n"
+        );
+    }
+
+    #[test]
+    fn family_names_are_unique_and_valid() {
+        let mut names: Vec<_> = FAMILIES.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FAMILIES.len());
+        assert!(names.iter().all(|n| valid_prefix(n)));
+    }
+}

@@ -1,0 +1,57 @@
+//! The event log, `inventory/events.jsonl`: one JSON object per line, appended under a lock.
+//!
+//! Events say what hwinv did (`inventory.extraction.started`, `.completed`, `.failed`,
+//! `inventory.hardware.discovered`, ...). Each line is written with a single `write` on an `O_APPEND`
+//! file while holding an exclusive flock, so concurrent runs never interleave partial lines.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+/// One event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened, UTC, RFC 3339.
+    pub time: String,
+    /// Dotted event type, e.g. `inventory.extraction.completed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The host it concerns (the name given by the user when the host's own name is not known yet).
+    pub host: String,
+    /// Free-form details.
+    pub details: serde_json::Value,
+}
+
+/// Append one event to `path`, creating the file and its directory when missing.
+pub fn append(path: &Path, event: &Event) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("unable to create '{}'", dir.display()))?;
+    }
+    let mut line = serde_json::to_vec(event).context("unable to encode event")?;
+    line.push(b'\n');
+    let lock_path = path.with_extension("jsonl.lock");
+    let _lock = super::lock(&lock_path)?;
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("unable to open '{}'", path.display()))?;
+    file.write_all(&line)
+        .with_context(|| format!("unable to append to '{}'", path.display()))
+}
+
+/// Read every event; lines that are not valid events are skipped (a torn line from a crash of an
+/// older version must not hide the rest).
+pub fn read_all(path: &Path) -> Result<Vec<Event>> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("unable to read '{}'", path.display())),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
