@@ -907,8 +907,14 @@ fn templates_and_tiers_in_the_inventory_override_the_built_in_ones() {
     assert_eq!(code, 2);
     // One error line, then minijinja's view of the template with the offending line marked.
     let first = err.lines().next().unwrap_or_default();
-    assert!(first.starts_with("error: ") && first.contains("nats-server.conf.j2"), "{err}");
-    assert!(err.contains("> max_connections: {{ nats.max_conections }}"), "{err}");
+    assert!(
+        first.starts_with("error: ") && first.contains("nats-server.conf.j2"),
+        "{err}"
+    );
+    assert!(
+        err.contains("> max_connections: {{ nats.max_conections }}"),
+        "{err}"
+    );
     assert_eq!(tree(root.path()), before);
 
     // A working override and changed tiers: the files follow, and the metadata says where they came from.
