@@ -5,6 +5,8 @@ use crate::commands::{
     capture, compare, diff, events, export, extract, generate, hosts, readiness, rollup, sample,
     show, telemetry,
 };
+use crate::error::Exit;
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -53,4 +55,26 @@ pub enum Command {
     Rollup(rollup::RollupArgs),
     /// Telemetry status and helpers.
     Telemetry(telemetry::TelemetryArgs),
+}
+
+impl Cli {
+    /// Run the parsed command line.
+    pub fn run(self) -> Result<Exit> {
+        let root = self.root;
+        match self.command {
+            Command::Extract(args) => extract::run(&root, &args),
+            Command::Capture(args) => capture::run(&root, &args),
+            Command::Generate(args) => generate::run(&root, &args),
+            Command::Hosts(args) => hosts::run(&root, &args),
+            Command::Show(args) => show::run(&root, &args),
+            Command::Compare(args) => compare::run(&root, &args),
+            Command::Diff(args) => diff::run(&root, &args),
+            Command::Events(args) => events::run(&root, &args),
+            Command::Readiness(args) => readiness::run(&root, &args),
+            Command::Export(args) => export::run(&root, &args),
+            Command::Sample(args) => sample::run(&root, &args),
+            Command::Rollup(args) => rollup::run(&root, &args),
+            Command::Telemetry(args) => telemetry::run(&root, &args),
+        }
+    }
 }

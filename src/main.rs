@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = hwinv::cli::Cli::parse();
-    match hwinv::commands::run(cli) {
+    match cli.run() {
         Ok(exit) => exit.into(),
         Err(err) => hwinv::error::report(&err).into(),
     }

@@ -17,27 +17,3 @@ pub mod rollup;
 pub mod sample;
 pub mod show;
 pub mod telemetry;
-
-use crate::cli::{Cli, Command};
-use crate::error::Exit;
-use anyhow::Result;
-
-/// Run the parsed command line.
-pub fn run(cli: Cli) -> Result<Exit> {
-    let root = cli.root;
-    match cli.command {
-        Command::Extract(args) => extract::run(&root, &args),
-        Command::Capture(args) => capture::run(&root, &args),
-        Command::Generate(args) => generate::run(&root, &args),
-        Command::Hosts(args) => hosts::run(&root, &args),
-        Command::Show(args) => show::run(&root, &args),
-        Command::Compare(args) => compare::run(&root, &args),
-        Command::Diff(args) => diff::run(&root, &args),
-        Command::Events(args) => events::run(&root, &args),
-        Command::Readiness(args) => readiness::run(&root, &args),
-        Command::Export(args) => export::run(&root, &args),
-        Command::Sample(args) => sample::run(&root, &args),
-        Command::Rollup(args) => rollup::run(&root, &args),
-        Command::Telemetry(args) => telemetry::run(&root, &args),
-    }
-}

@@ -179,7 +179,7 @@ pub fn probe_sections(
     let local = matches!(origin, Origin::Local);
     let native_http = local && wanted("services") && http::handles(services.probes());
     let skip: &[&str] = if native_http { &["services"] } else { &[] };
-    let script = probe::script_with_services(&boundary, only, skip, services);
+    let script = script_with_services(&boundary, only, skip, services);
     let (out, native, gpus) = std::thread::scope(|scope| {
         let probes = native_http.then(|| {
             scope.spawn(|| http::services_section(services.probes(), services.timeout_seconds))
@@ -211,6 +211,29 @@ pub fn probe_sections(
         sections.map.insert("nvml".into(), native_section(json));
     }
     Ok(sections)
+}
+
+/// The script as sent: the sections in `sections` (all when empty) except those in `skip` (hwinv collects
+/// them another way), probing the services of `services` (usually `<root>/templates/services.toml`).
+/// Its variable lines are safe to paste into the script: every URL and name was checked when the list was
+/// parsed, and the list is single-quoted.
+fn script_with_services(
+    boundary: &str,
+    sections: &[&str],
+    skip: &[&str],
+    services: &ServicesConfig,
+) -> String {
+    let selection = if sections.is_empty() {
+        "all".to_string()
+    } else {
+        sections.join(" ")
+    };
+    let vars = services.script_vars();
+    let skip = skip.join(" ");
+    format!(
+        "HWINV_B={boundary}\nHWINV_SECTIONS='{selection}'\nHWINV_SKIP='{skip}'\n{vars}{}",
+        probe::SCRIPT
+    )
 }
 
 fn native_section(stdout: String) -> Section {

@@ -51,6 +51,32 @@ pub struct Snapshot {
     /// change") must leave it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub services: Option<Services>,
+    /// How the machine booted (Linux); absent when not collected (macOS, captures that predate it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<Firmware>,
+}
+
+/// The firmware that booted the kernel, as the kernel shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Firmware {
+    /// UEFI, BIOS or a device tree; `null` when none of the signs is there on a non-x86 machine.
+    pub boot: Option<BootFirmware>,
+    /// UEFI variables are reachable (`/sys/firmware/efi/efivars`): a boot loader may write its entry.
+    pub efi_variables: bool,
+    /// The kernel was handed a device tree (ARM and RISC-V boards, POWER).
+    pub device_tree: bool,
+}
+
+/// Kind of boot firmware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BootFirmware {
+    /// UEFI (`/sys/firmware/efi` exists).
+    Uefi,
+    /// Legacy BIOS: an x86 machine without EFI.
+    Bios,
+    /// Booted with a device tree and no EFI (Raspberry Pi firmware, U-Boot without EFI).
+    DeviceTree,
 }
 
 /// Where the facts came from.

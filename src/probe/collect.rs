@@ -290,6 +290,7 @@ fn base(ctx: &Context, system_info: SystemInfo, os: OsInfo, hardware: Hardware) 
         sections: BTreeMap::new(),
         warnings: Vec::new(),
         services: None,
+        firmware: None,
     }
 }
 
@@ -399,6 +400,7 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
     }
     snap.network_interfaces = ifaces;
     snap.gpus = gpus;
+    snap.firmware = f.firmware;
     snap
 }
 

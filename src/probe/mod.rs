@@ -41,23 +41,3 @@ impl ParseError {
         }
     }
 }
-
-/// The script as sent: the sections in `sections` (all when empty) except those in `skip` (hwinv collects
-/// them another way), probing the services of `services` (usually `<root>/templates/services.toml`).
-/// Its variable lines are safe to paste into the script: every URL and name was checked when the list was
-/// parsed, and the list is single-quoted.
-pub fn script_with_services(
-    boundary: &str,
-    sections: &[&str],
-    skip: &[&str],
-    services: &crate::config::services::ServicesConfig,
-) -> String {
-    let selection = if sections.is_empty() {
-        "all".to_string()
-    } else {
-        sections.join(" ")
-    };
-    let vars = services.script_vars();
-    let skip = skip.join(" ");
-    format!("HWINV_B={boundary}\nHWINV_SECTIONS='{selection}'\nHWINV_SKIP='{skip}'\n{vars}{SCRIPT}")
-}

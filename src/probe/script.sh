@@ -132,6 +132,13 @@ sec_dmi() {
     /sys/class/dmi/id/product_serial /sys/class/dmi/id/board_vendor /sys/class/dmi/id/board_name \
     /sys/class/dmi/id/chassis_type /proc/device-tree/model /proc/device-tree/serial-number
 }
+# Which firmware booted the kernel: the paths that exist among the EFI and device-tree ones.
+sec_firmware() {
+  for p in /sys/firmware/efi /sys/firmware/efi/efivars /sys/firmware/devicetree/base /proc/device-tree; do
+    [ -e "$p" ] && echo "$p"
+  done
+  return 0
+}
 sec_lsblk() {
   need lsblk || return
   lsblk -J -b -d -o NAME,SIZE,TYPE,MODEL,SERIAL,TRAN,ROTA,RM,VENDOR 2>/dev/null || lsblk -J -b -d
@@ -180,6 +187,7 @@ grp_linux_sys() {
   section memory_blocks sec_memory_blocks
   section dmi sec_dmi
   section net_sysfs sec_net_sysfs
+  section firmware sec_firmware
 }
 grp_lsblk() { section lsblk sec_lsblk; }
 grp_nvidia() { section nvidia_smi sec_nvidia_smi; }

@@ -5,11 +5,11 @@
 //! recorder in [`super::collect`] does the rest (status, warning, "not installed", "timed out").
 //! A test checks this table against the `section` lines of the script.
 
-use super::linux::{cpu, disk, dmi, memory, net, os_release};
+use super::linux::{cpu, disk, dmi, firmware, memory, net, os_release};
 use super::macos::{self, sw_vers, sysctl};
 use super::services::{docker, http, systemd};
 use super::{nvidia, ParseError};
-use crate::model::{Container, Disk, Gpu, NetworkInterface, OsFamily, SystemdUnit};
+use crate::model::{Container, Disk, Firmware, Gpu, NetworkInterface, OsFamily, SystemdUnit};
 use std::collections::BTreeMap;
 
 /// Where a section's outcome is reported.
@@ -70,6 +70,7 @@ pub struct Facts {
     pub disks: Option<Vec<Disk>>,
     pub interfaces: Option<Vec<NetworkInterface>>,
     pub net_sysfs: Option<BTreeMap<String, net::NetSysfs>>,
+    pub firmware: Option<Firmware>,
     pub nvidia_smi: Option<Vec<Gpu>>,
     pub nvml: Option<Vec<Gpu>>,
     pub local_host_name: Option<String>,
@@ -191,6 +192,22 @@ pub const SECTIONS: &[SectionSpec] = &[
         f.net_sysfs = Some(net::parse_net_sysfs(t)?);
         Ok(())
     }),
+    host(
+        "firmware",
+        LINUX,
+        "firmware",
+        "boot firmware unknown (no boot loader generated)",
+        |t, f| {
+            let x86 = f.uname.as_ref().is_some_and(|u| {
+                matches!(
+                    u.machine.as_str(),
+                    "x86_64" | "amd64" | "i386" | "i486" | "i586" | "i686"
+                )
+            });
+            f.firmware = Some(firmware::parse_firmware(t, x86)?);
+            Ok(())
+        },
+    ),
     host("nvidia_smi", LINUX, "nvidia-smi", "gpus unknown", |t, f| {
         f.nvidia_smi = Some(nvidia::parse_nvidia_smi_xml(t)?);
         Ok(())

@@ -6,7 +6,7 @@
 use hwinv::model::Source;
 use hwinv::probe::linux::{cpu, disk, memory, net, os_release};
 use hwinv::probe::macos::{self, sw_vers, sysctl};
-use hwinv::probe::{collect, nvidia as gpu, Context, Section, Sections};
+use hwinv::probe::{collect, nvidia as gpu, Context, Sections};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -195,4 +195,14 @@ fn collect_host_captures() {
         );
         insta::assert_yaml_snapshot!(format!("host_{host}"), snap);
     }
+}
+
+#[test]
+fn firmware_section_captures() {
+    insta::glob!("../fixtures/sections/firmware", "*.out", |p| {
+        let text = fs::read_to_string(p).unwrap();
+        let x86 = p.to_string_lossy().contains("x86_64");
+        let fw = hwinv::probe::linux::firmware::parse_firmware(&text, x86).unwrap();
+        insta::assert_yaml_snapshot!(fw);
+    });
 }
