@@ -3,7 +3,7 @@
 use super::args::TextFormat;
 use super::output::print;
 use crate::error::Exit;
-use crate::model::time::{parse_stamp, stamp_display};
+use crate::model::time::{parse_stamp, rfc3339, stamp_display};
 use crate::store::events::{self, Event};
 use crate::store::Store;
 use anyhow::{anyhow, Result};
@@ -64,48 +64,26 @@ fn seg_match(p: &[&str], k: &[&str]) -> bool {
     p.iter().zip(k).all(|(p, k)| *p == "*" || p == k)
 }
 
-/// `1h`, `30m`, `2d`, `1w`, `45s` back from `now`, or an absolute time; as an RFC 3339 UTC string
-/// comparable with event times.
+/// A time: a duration back from `now` (`30s`, `15m`, `1h`, `1 hour`, `2d`, `1w`, `1h30m`) or an absolute
+/// time (RFC 3339, a snapshot stamp, a date); as an RFC 3339 UTC string comparable with event times.
 pub(super) fn parse_when(s: &str, now: OffsetDateTime, flag: &str) -> Result<String> {
     let t = s.trim();
     let bad = || {
-        anyhow!("invalid {flag} '{s}': expected a duration like 30s, 15m, 1h, 2d, 1w or a time like 2026-11-22T02:51:00Z")
+        anyhow!("invalid {flag} '{s}': expected a duration like 30s, 15m, 1h, 1 hour, 2d, 1w or a time like 2026-11-22T02:51:00Z")
     };
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    if !num.is_empty() && !unit.is_empty() && unit.chars().all(|c| c.is_ascii_alphabetic()) {
-        let n: i64 = num.parse().map_err(|_| bad())?;
-        let secs = match unit {
-            "s" | "sec" | "secs" => 1,
-            "m" | "min" | "mins" => 60,
-            "h" | "hour" | "hours" => 3600,
-            "d" | "day" | "days" => 86_400,
-            "w" | "week" | "weeks" => 604_800,
-            _ => return Err(bad()),
-        };
-        let back = now - time::Duration::seconds(n.checked_mul(secs).ok_or_else(bad)?);
-        return Ok(rfc3339(back));
-    }
-    // Absolute: a date alone means its start here (events *since* a day include that day).
-    let stamp = if t.len() == 10 && t.as_bytes().get(4) == Some(&b'-') {
+    // A date alone means its start here (events *since* a day include that day).
+    let absolute = if t.len() == 10 && t.as_bytes().get(4) == Some(&b'-') {
         parse_stamp(&format!("{t}T00:00:00Z"))
     } else {
         parse_stamp(t)
+    };
+    if let Some(stamp) = absolute {
+        return Ok(stamp_display(&stamp));
     }
-    .ok_or_else(bad)?;
-    Ok(stamp_display(&stamp))
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let back = crate::model::units::parse_duration(t).map_err(|_| bad())?;
+    let back = time::Duration::try_from(back).map_err(|_| bad())?;
+    let when = now.checked_sub(back).ok_or_else(bad)?;
+    Ok(rfc3339(when))
 }
 
 /// An event's time as a comparable UTC string (events written by hwinv already are).
@@ -252,6 +230,13 @@ mod tests {
         );
         let e = parse_when("soon", now, "--since").unwrap_err().to_string();
         assert!(e.contains("invalid --since 'soon'"), "{e}");
-        assert!(parse_when("5y", now, "--since").is_err());
+        assert_eq!(
+            parse_when("1 hour", now, "--since").unwrap(),
+            parse_when("1h", now, "--since").unwrap()
+        );
+        assert_eq!(
+            parse_when("90m", now, "--since").unwrap(),
+            "2026-11-18T09:36:40Z"
+        );
     }
 }

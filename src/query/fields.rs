@@ -579,27 +579,13 @@ fn all_names() -> Vec<String> {
 fn suggest(name: &str) -> Option<String> {
     let mut best: Option<(usize, String)> = None;
     for cand in all_names() {
-        let d = edit_distance(name, &cand);
+        let d = strsim::levenshtein(name, &cand);
         if best.as_ref().map_or(true, |(bd, _)| d < *bd) {
             best = Some((d, cand));
         }
     }
     best.filter(|(d, _)| *d <= 2.max(name.len() / 4))
         .map(|(_, n)| n)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The `--fields` listing: aliases first, then every snapshot path and count, one per line.
