@@ -6,6 +6,7 @@
 
 pub mod hostname;
 pub mod names;
+pub mod platform;
 pub mod time;
 pub mod units;
 
@@ -54,6 +55,9 @@ pub struct Snapshot {
     /// How the machine booted (Linux); absent when not collected (macOS, captures that predate it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firmware: Option<Firmware>,
+    /// Devices, file systems, swap and virtualisation (Linux), for the NixOS hardware configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<platform::Platform>,
 }
 
 /// The firmware that booted the kernel, as the kernel shows it.

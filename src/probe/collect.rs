@@ -291,6 +291,7 @@ fn base(ctx: &Context, system_info: SystemInfo, os: OsInfo, hardware: Hardware) 
         warnings: Vec::new(),
         services: None,
         firmware: None,
+        platform: None,
     }
 }
 
@@ -401,6 +402,18 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
     snap.network_interfaces = ifaces;
     snap.gpus = gpus;
     snap.firmware = f.firmware;
+    snap.platform = crate::probe::linux::platform::assemble(
+        crate::probe::linux::platform::Parts {
+            cpu_flags: f.cpu_flags,
+            devices: f.devices,
+            drivers: f.drivers,
+            mounts: f.mounts,
+            disk_links: f.disk_links,
+            swaps: f.swaps,
+            virt: f.virt,
+        },
+        &dmi,
+    );
     snap
 }
 

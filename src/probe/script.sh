@@ -139,6 +139,27 @@ sec_firmware() {
   done
   return 0
 }
+# PCI functions and USB interfaces: their uevent files (driver, class, ids) in one grep.
+sec_devices() {
+  show /sys/bus/pci/devices/*/uevent /sys/bus/usb/devices/*:*/uevent
+}
+# Which module provides each driver, and which driver serves each disk and MMC host: the links, in one ls.
+sec_drivers() {
+  ls -ld /sys/bus/*/drivers/*/module /sys/class/block/*/device/driver /sys/class/mmc_host/*/device/driver \
+    2>/dev/null
+  return 0
+}
+# Stable names of block devices; a machine without udev has none, which is an answer too.
+sec_disk_links() {
+  ls -l /dev/disk/by-uuid /dev/disk/by-label /dev/disk/by-partuuid /dev/mapper 2>/dev/null
+  return 0
+}
+sec_virt() {
+  need systemd-detect-virt || return
+  # Each prints "none" and exits 1 when there is none.
+  printf 'vm %s\n' "$(systemd-detect-virt --vm 2>/dev/null)"
+  printf 'container %s\n' "$(systemd-detect-virt --container 2>/dev/null)"
+}
 sec_lsblk() {
   need lsblk || return
   lsblk -J -b -d -o NAME,SIZE,TYPE,MODEL,SERIAL,TRAN,ROTA,RM,VENDOR 2>/dev/null || lsblk -J -b -d
@@ -181,6 +202,10 @@ grp_linux() {
   section cpuinfo cat /proc/cpuinfo
   section meminfo shcat /proc/meminfo
   section ip_addr sec_ip_addr
+  section mountinfo shcat /proc/self/mountinfo
+  section swaps shcat /proc/swaps
+  section disk_links sec_disk_links
+  section virt sec_virt
 }
 grp_linux_sys() {
   section cpu_topology sec_cpu_topology
@@ -188,6 +213,8 @@ grp_linux_sys() {
   section dmi sec_dmi
   section net_sysfs sec_net_sysfs
   section firmware sec_firmware
+  section devices sec_devices
+  section drivers sec_drivers
 }
 grp_lsblk() { section lsblk sec_lsblk; }
 grp_nvidia() { section nvidia_smi sec_nvidia_smi; }

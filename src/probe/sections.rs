@@ -5,10 +5,11 @@
 //! recorder in [`super::collect`] does the rest (status, warning, "not installed", "timed out").
 //! A test checks this table against the `section` lines of the script.
 
-use super::linux::{cpu, disk, dmi, firmware, memory, net, os_release};
+use super::linux::{cpu, devices, disk, dmi, firmware, memory, mounts, net, os_release, virt};
 use super::macos::{self, sw_vers, sysctl};
 use super::services::{docker, http, systemd};
 use super::{nvidia, ParseError};
+use crate::model::platform::{CpuFlags, Mount, Swap, Virtualisation};
 use crate::model::{Container, Disk, Firmware, Gpu, NetworkInterface, OsFamily, SystemdUnit};
 use std::collections::BTreeMap;
 
@@ -71,6 +72,13 @@ pub struct Facts {
     pub interfaces: Option<Vec<NetworkInterface>>,
     pub net_sysfs: Option<BTreeMap<String, net::NetSysfs>>,
     pub firmware: Option<Firmware>,
+    pub cpu_flags: Option<CpuFlags>,
+    pub devices: Option<devices::BusDevices>,
+    pub drivers: Option<devices::DriverLinks>,
+    pub mounts: Option<Vec<Mount>>,
+    pub disk_links: Option<mounts::DiskLinks>,
+    pub swaps: Option<Vec<Swap>>,
+    pub virt: Option<Virtualisation>,
     pub nvidia_smi: Option<Vec<Gpu>>,
     pub nvml: Option<Vec<Gpu>>,
     pub local_host_name: Option<String>,
@@ -143,6 +151,7 @@ pub const SECTIONS: &[SectionSpec] = &[
         "cpu details unknown",
         |t, f| {
             f.cpuinfo = Some(cpu::parse_cpuinfo(t)?);
+            f.cpu_flags = Some(virt::cpu_flags(t));
             Ok(())
         },
     ),
@@ -208,6 +217,70 @@ pub const SECTIONS: &[SectionSpec] = &[
             Ok(())
         },
     ),
+    host(
+        "devices",
+        LINUX,
+        "devices",
+        "PCI and USB devices unknown (no initrd modules or GPU drivers generated)",
+        |t, f| {
+            f.devices = Some(devices::parse_devices(t)?);
+            Ok(())
+        },
+    ),
+    host(
+        "drivers",
+        LINUX,
+        "drivers",
+        "driver modules unknown (no initrd modules generated)",
+        |t, f| {
+            f.drivers = Some(devices::parse_drivers(t)?);
+            Ok(())
+        },
+    ),
+    host(
+        "mountinfo",
+        LINUX,
+        "mountinfo",
+        "file systems unknown (no fileSystems generated)",
+        |t, f| {
+            f.mounts = Some(mounts::parse_mountinfo(t)?);
+            Ok(())
+        },
+    ),
+    host(
+        "disk_links",
+        LINUX,
+        "ls",
+        "stable device names unknown (file systems named by device node)",
+        |t, f| {
+            f.disk_links = Some(mounts::parse_disk_links(t)?);
+            Ok(())
+        },
+    ),
+    host(
+        "swaps",
+        LINUX,
+        "swaps",
+        "swap devices unknown (no swapDevices generated)",
+        |t, f| {
+            f.swaps = Some(mounts::parse_swaps(t)?);
+            Ok(())
+        },
+    ),
+    SectionSpec {
+        // Hosts without systemd have no systemd-detect-virt; the CPU flags and DMI stand in.
+        warn_on_failure: false,
+        ..host(
+            "virt",
+            LINUX,
+            "systemd-detect-virt",
+            "virtualisation taken from the CPU flags and DMI",
+            |t, f| {
+                f.virt = Some(virt::parse_virt(t)?);
+                Ok(())
+            },
+        )
+    },
     host("nvidia_smi", LINUX, "nvidia-smi", "gpus unknown", |t, f| {
         f.nvidia_smi = Some(nvidia::parse_nvidia_smi_xml(t)?);
         Ok(())

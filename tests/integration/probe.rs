@@ -206,3 +206,37 @@ fn firmware_section_captures() {
         insta::assert_yaml_snapshot!(fw);
     });
 }
+
+/// One test per section over its captures in `tests/fixtures/sections/<name>/`.
+macro_rules! section_captures {
+    ($test:ident, $dir:literal, |$text:ident| $parse:expr) => {
+        #[test]
+        fn $test() {
+            insta::glob!(concat!("../fixtures/sections/", $dir), "*.out", |p| {
+                let $text = fs::read_to_string(p).unwrap();
+                insta::assert_yaml_snapshot!($parse);
+            });
+        }
+    };
+}
+
+section_captures!(devices_section_captures, "devices", |t| {
+    hwinv::probe::linux::devices::parse_devices(&t).unwrap()
+});
+section_captures!(drivers_section_captures, "drivers", |t| {
+    hwinv::probe::linux::devices::parse_drivers(&t)
+        .unwrap()
+        .block_devices()
+});
+section_captures!(mountinfo_section_captures, "mountinfo", |t| {
+    hwinv::probe::linux::mounts::parse_mountinfo(&t).unwrap()
+});
+section_captures!(disk_links_section_captures, "disk_links", |t| {
+    hwinv::probe::linux::mounts::parse_disk_links(&t).unwrap()
+});
+section_captures!(swaps_section_captures, "swaps", |t| {
+    hwinv::probe::linux::mounts::parse_swaps(&t).unwrap()
+});
+section_captures!(virt_section_captures, "virt", |t| {
+    hwinv::probe::linux::virt::parse_virt(&t).unwrap()
+});

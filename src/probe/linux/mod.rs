@@ -4,9 +4,13 @@
 //! we do not control, so nothing indexes into or unwraps input, and arithmetic saturates.
 
 pub mod cpu;
+pub mod devices;
 pub mod disk;
 pub mod dmi;
 pub mod firmware;
 pub mod memory;
+pub mod mounts;
 pub mod net;
 pub mod os_release;
+pub mod platform;
+pub mod virt;
