@@ -42,6 +42,10 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub check: bool,
 
+    /// Write nothing: print which fact chose each generated option (metadata.json records the same).
+    #[arg(long, conflicts_with_all = ["check", "force", "git_add"])]
+    pub explain: bool,
+
     /// Overwrite generated files even when they were edited by hand since hwinv wrote them.
     #[arg(long, conflicts_with = "check")]
     pub force: bool,
@@ -69,6 +73,8 @@ struct Outcome {
     differences: Vec<String>,
     /// Notes about missing facts.
     warnings: Vec<String>,
+    /// `--explain`: the options and their reasons, as text.
+    explanation: String,
     /// Every path that the flake needs tracked by git.
     tracked: Vec<PathBuf>,
 }
@@ -80,6 +86,8 @@ struct Run<'a> {
     renderer: Renderer,
     provenance: plan::Provenance,
     args: &'a GenerateArgs,
+    /// Hosts leaf-config.nix marks `nixos = true;`.
+    nixos_hosts: std::collections::BTreeSet<String>,
 }
 
 /// Run it.
@@ -90,13 +98,14 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<Exit> {
         tiers: Tiers::load(root)?,
         renderer: Renderer::new(root, &[BUILTINS]),
         provenance: provenance(root)?,
+        nixos_hosts: nixos_hosts(root)?,
         store,
         args,
     };
     // One generate at a time writes into hosts/ (a second one waits), so the hand-edit check and the
     // writes it allows cannot interleave with another run's.
     let lock_path = run.store.inventory_dir().join(".generate.lock");
-    let _lock = if args.check || !run.store.inventory_dir().is_dir() {
+    let _lock = if args.check || args.explain || !run.store.inventory_dir().is_dir() {
         None
     } else {
         Some(crate::store::lock(&lock_path)?)
@@ -145,6 +154,11 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<Exit> {
         for d in &o.differences {
             out.push_str(d);
         }
+        if args.explain {
+            out.push_str(&o.explanation);
+            tracked.extend(o.tracked);
+            continue;
+        }
         out.push_str(&format!(
             "{host:<width$}  {:<6}  cpu {cpu}, memory {memory}, storage {storage}  {what}\n",
             o.platform
@@ -152,7 +166,8 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<Exit> {
         tracked.extend(o.tracked);
     }
     let ok = hosts.len() - failures.len();
-    if args.check {
+    if args.explain {
+    } else if args.check {
         out.push_str(&match differing {
             0 => format!("{ok} host(s) checked: every generated file is up to date\n"),
             n => format!(
@@ -169,7 +184,7 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<Exit> {
         return Err(failures.remove(0));
     }
     print_stdout(&out)?;
-    if !args.check {
+    if !args.check && !args.explain {
         crate::store::git::track(run.store.root(), &tracked, args.git_add);
     }
     if !failures.is_empty() {
@@ -333,6 +348,7 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<(Outcome, Vec<batch::Stage
             snapshot_bytes: &bytes,
             snapshot: &snapshot,
             class: &class,
+            nixos: run.nixos_hosts.contains(host),
         },
         &run.renderer,
         &run.provenance,
@@ -355,6 +371,10 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<(Outcome, Vec<batch::Stage
     let hw_path = gen_dir.join("hardware.nix");
     let hw_missing = !hw_path.exists();
 
+    if run.args.explain {
+        outcome.explanation = explain(host, &plan);
+        return Ok((outcome, Vec::new()));
+    }
     if run.args.check {
         if hw_missing {
             outcome.differences.push(format!(
@@ -407,6 +427,43 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<(Outcome, Vec<batch::Stage
         .chain([hw_path, store.host_dir(host)?.join("hardware.nix")])
         .collect();
     Ok((outcome, staged))
+}
+
+/// `--explain` for one host: each option, its value and the fact behind it.
+fn explain(host: &str, plan: &plan::Plan) -> String {
+    let mut s = format!("{host} ({})\n", plan.platform);
+    let mut line = |option: &str, value: &str, because: &str| {
+        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        s.push_str(&format!("  {option} = {value}\n      because {because}\n"));
+    };
+    if let Some(h) = &plan.hardware {
+        for c in h.imports.iter().chain(&h.choices) {
+            line(&c.option, &c.value, &c.because);
+        }
+    }
+    for c in &plan.tuning {
+        line(&c.option, &c.value, &c.because);
+    }
+    if let Some(h) = plan.hardware.as_ref().filter(|h| !h.left_out.is_empty()) {
+        s.push_str("  left out, for want of a fact:\n");
+        for l in &h.left_out {
+            s.push_str(&format!("    {l}\n"));
+        }
+    }
+    s
+}
+
+/// The hosts leaf-config.nix (beside inventory/) marks as NixOS machines.
+fn nixos_hosts(root: &Path) -> Result<std::collections::BTreeSet<String>> {
+    let path = root.join("leaf-config.nix");
+    if !path.exists() {
+        return Ok(Default::default());
+    }
+    Ok(crate::config::fleet::load(&path)?
+        .into_iter()
+        .filter(|e| e.nixos)
+        .filter_map(|e| e.name)
+        .collect())
 }
 
 /// Fail, naming every file, when a generated file on disk is neither what we would write now nor what

@@ -30,6 +30,8 @@ pub struct Entry {
     pub port: Option<u16>,
     /// Store under this name instead of the name the host reports.
     pub name: Option<String>,
+    /// leaf-config.nix says `nixos = true;`: the host runs NixOS or is about to, whatever it runs now.
+    pub nixos: bool,
 }
 
 impl Entry {
@@ -91,6 +93,7 @@ pub(crate) fn parse_text(text: &str, file: &str) -> Result<Vec<Entry>, String> {
             user: None,
             port: None,
             name: None,
+            nixos: false,
         };
         let mut positional = 0;
         for t in toks {
@@ -209,6 +212,15 @@ fn leaf_entry(v: &Value, origin: &str, default_user: Option<&str>) -> Result<Ent
         user,
         port,
         name: Some(hostname),
+        nixos: match m.get("nixos") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(format!(
+                    "{origin}: nixos must be true or false, not {other}"
+                ))
+            }
+        },
     })
 }
 

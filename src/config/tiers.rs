@@ -56,9 +56,31 @@ pub struct StorageTier {
 }
 
 /// All tier tables.
+/// Bounds that hold whatever tier a host is in (`[limits]` in tiers.toml).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Memory each parallel Nix build may count on, GiB: `max-jobs` is at most memory / this.
+    pub nix_min_memory_gb_per_job: u64,
+    /// JetStream's memory store may take at most this share of the host's memory, in percent.
+    pub jetstream_max_memory_percent: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            nix_min_memory_gb_per_job: 2,
+            jetstream_max_memory_percent: 25,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tiers {
+    /// Bounds every tier's values must fit in on the host itself.
+    #[serde(default)]
+    pub limits: Limits,
     /// By physical cores.
     pub cpu: Vec<CpuTier>,
     /// By installed memory.
@@ -80,6 +102,8 @@ pub struct Classification {
     pub cpu: CpuTier,
     /// Memory tier.
     pub memory: MemoryTier,
+    /// The bounds in force.
+    pub limits: Limits,
     /// Storage tier.
     pub storage: StorageTier,
 }
@@ -98,6 +122,9 @@ impl Tiers {
     }
 
     fn check(&self) -> Result<()> {
+        if !(1..=100).contains(&self.limits.jetstream_max_memory_percent) {
+            bail!("[limits] jetstream_max_memory_percent must be between 1 and 100");
+        }
         fn descending(table: &str, mins: &[u64]) -> Result<()> {
             if mins.is_empty() {
                 bail!("[[{table}]] has no tier");
@@ -150,6 +177,7 @@ impl Tiers {
             cpu: cpu.clone(),
             memory: memory.clone(),
             storage: storage.clone(),
+            limits: self.limits.clone(),
         }
     }
 }

@@ -69,6 +69,9 @@ pub struct Firmware {
     pub efi_variables: bool,
     /// The kernel was handed a device tree (ARM and RISC-V boards, POWER).
     pub device_tree: bool,
+    /// `/boot/extlinux/extlinux.conf` exists: a U-Boot style loader reads its menu from there.
+    #[serde(default)]
+    pub extlinux: bool,
 }
 
 /// Kind of boot firmware.

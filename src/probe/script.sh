@@ -134,7 +134,8 @@ sec_dmi() {
 }
 # Which firmware booted the kernel: the paths that exist among the EFI and device-tree ones.
 sec_firmware() {
-  for p in /sys/firmware/efi /sys/firmware/efi/efivars /sys/firmware/devicetree/base /proc/device-tree; do
+  for p in /sys/firmware/efi /sys/firmware/efi/efivars /sys/firmware/devicetree/base /proc/device-tree \
+    /boot/extlinux/extlinux.conf; do
     [ -e "$p" ] && echo "$p"
   done
   return 0

@@ -29,7 +29,7 @@ pub fn nix_string(s: &str) -> String {
 }
 
 /// Is `s` usable as a bare Nix attribute name?
-fn nix_ident(s: &str) -> bool {
+pub(crate) fn nix_ident(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''))

@@ -6,6 +6,7 @@
 //! output without recompiling. Undefined variables are errors, so a typo cannot write an empty Nix value.
 
 pub mod filters;
+pub mod nixos_hardware;
 pub mod plan;
 pub mod prometheus;
 

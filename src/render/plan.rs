@@ -7,6 +7,7 @@
 use crate::config::tiers::{Classification, CpuTier, MemoryTier, StorageTier};
 use crate::model::hostname;
 use crate::model::{OsFamily, Snapshot};
+use crate::render::nixos_hardware::{self, HardwareConfig};
 use crate::render::{Builtins, Renderer};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
@@ -27,8 +28,20 @@ pub const BUILTINS: Builtins = &[
         "nats-server.conf.j2",
         include_str!("../../templates/nats-server.conf.j2"),
     ),
+    (
+        "hardware-configuration.nix.j2",
+        include_str!("../../templates/hardware-configuration.nix.j2"),
+    ),
+    (
+        "nats-server.service.j2",
+        include_str!("../../templates/nats-server.service.j2"),
+    ),
 ];
 
+/// `hardware-configuration.nix` (NixOS).
+pub const HARDWARE_CONFIGURATION: &str = "hardware-configuration.nix";
+/// `nats-server.service` (Linux hosts that do not run NixOS).
+pub const NATS_UNIT: &str = "nats-server.service";
 /// `configuration.nix`.
 pub const CONFIGURATION: &str = "configuration.nix";
 /// `nats-server.conf`.
@@ -67,13 +80,19 @@ pub struct Input<'a> {
     pub snapshot: &'a Snapshot,
     /// Its tiers under the rules in force.
     pub class: &'a Classification,
+    /// leaf-config.nix says the host runs NixOS (or is about to), whatever its snapshot's OS.
+    pub nixos: bool,
 }
 
 /// Everything generated for one host.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// `nixos` or `darwin`.
+    /// `nixos`, `darwin`, or `linux` (another distribution: NATS files only).
     pub platform: &'static str,
+    /// The NixOS hardware decisions, for `--explain` (NixOS hosts only).
+    pub hardware: Option<HardwareConfig>,
+    /// The tuned values and what chose them, for `--explain`.
+    pub tuning: Vec<nixos_hardware::Choice>,
     /// Files of `hosts/<host>/`, in the order they are written (metadata last).
     pub files: Vec<(&'static str, Vec<u8>)>,
     /// Data that a user should hear about (missing facts that pushed the host into the lowest tier).
@@ -91,15 +110,21 @@ pub struct NixTuning {
 }
 
 impl NixTuning {
-    /// One build per four physical cores (at least one), each with an equal share of the logical CPUs.
-    pub fn from_cores(physical: u32, logical: u32) -> Self {
+    /// One build per four physical cores (at least one), no more builds than the memory allows at
+    /// `min_gb_per_job` GiB each (0: no bound), each with an equal share of the logical CPUs, so
+    /// `max_jobs × cores` never exceeds the logical CPUs.
+    pub fn from_cores(physical: u32, logical: u32, memory_bytes: u64, min_gb_per_job: u64) -> Self {
         if physical == 0 {
             return Self {
                 max_jobs: 1,
                 cores: 0,
             };
         }
-        let max_jobs = (physical / 4).max(1);
+        let mut max_jobs = (physical / 4).max(1);
+        if min_gb_per_job > 0 && memory_bytes > 0 {
+            let by_memory = memory_bytes / (min_gb_per_job << 30);
+            max_jobs = max_jobs.min(u32::try_from(by_memory).unwrap_or(u32::MAX).max(1));
+        }
         let cores = (logical.max(physical) / max_jobs).max(1);
         Self { max_jobs, cores }
     }
@@ -111,6 +136,11 @@ impl NixTuning {
 pub struct NatsSettings {
     /// `server_name`: the inventory name.
     pub server_name: String,
+    /// The address clients connect to: loopback, so nothing beyond the host reaches NATS unless the
+    /// user opens it in local.nix.
+    pub host: String,
+    /// The client port.
+    pub port: u16,
     /// `max_connections` (cpu tier).
     pub max_connections: u64,
     /// `max_pending` as written in nats-server.conf, e.g. `64MB` (cpu tier).
@@ -128,7 +158,11 @@ pub struct NatsSettings {
 }
 
 impl NatsSettings {
-    fn from_tiers(host: &str, class: &Classification) -> Result<Self> {
+    fn from_tiers(
+        host: &str,
+        class: &Classification,
+        memory_bytes: u64,
+    ) -> Result<(Self, Option<String>)> {
         const MIB: u64 = 1 << 20;
         const GIB: u64 = 1 << 30;
         let bytes = |n: u64, unit: u64, what: &str| {
@@ -136,24 +170,51 @@ impl NatsSettings {
                 .filter(|b| i64::try_from(*b).is_ok())
                 .ok_or_else(|| anyhow::anyhow!("{what} of {n} in the tiers is too large for NATS"))
         };
-        Ok(Self {
-            server_name: host.to_string(),
-            max_connections: class.cpu.nats_max_connections,
-            max_pending: format!("{}MB", class.cpu.nats_max_pending_mb),
-            max_pending_bytes: bytes(class.cpu.nats_max_pending_mb, MIB, "nats_max_pending_mb")?,
-            max_memory_store: format!("{}GB", class.memory.jetstream_max_memory_gb),
-            max_memory_store_bytes: bytes(
-                class.memory.jetstream_max_memory_gb,
-                GIB,
-                "jetstream_max_memory_gb",
-            )?,
-            max_file_store: format!("{}GB", class.storage.jetstream_max_file_gb),
-            max_file_store_bytes: bytes(
-                class.storage.jetstream_max_file_gb,
-                GIB,
-                "jetstream_max_file_gb",
-            )?,
-        })
+        let mut max_memory_store = format!("{}GB", class.memory.jetstream_max_memory_gb);
+        let mut max_memory_store_bytes = bytes(
+            class.memory.jetstream_max_memory_gb,
+            GIB,
+            "jetstream_max_memory_gb",
+        )?;
+        let mut clamped = None;
+        let pct = class.limits.jetstream_max_memory_percent;
+        if memory_bytes > 0 {
+            // Whole MiB, never 0: nats-server reads 0 as "no limit".
+            let cap = (u128::from(memory_bytes) * u128::from(pct) / 100 / u128::from(MIB)).max(1);
+            let cap_bytes = u64::try_from(cap).unwrap_or(u64::MAX / MIB) * MIB;
+            if max_memory_store_bytes > cap_bytes {
+                clamped = Some(format!(
+                    "JetStream max_memory_store {max_memory_store} of memory tier {} is more than {pct} % of the host's memory: \
+                     lowered to {cap}MB ([limits] jetstream_max_memory_percent in templates/tiers.toml)",
+                    class.memory.name
+                ));
+                max_memory_store = format!("{cap}MB");
+                max_memory_store_bytes = cap_bytes;
+            }
+        }
+        Ok((
+            Self {
+                server_name: host.to_string(),
+                host: "127.0.0.1".to_string(),
+                port: 4222,
+                max_connections: class.cpu.nats_max_connections,
+                max_pending: format!("{}MB", class.cpu.nats_max_pending_mb),
+                max_pending_bytes: bytes(
+                    class.cpu.nats_max_pending_mb,
+                    MIB,
+                    "nats_max_pending_mb",
+                )?,
+                max_memory_store,
+                max_memory_store_bytes,
+                max_file_store: format!("{}GB", class.storage.jetstream_max_file_gb),
+                max_file_store_bytes: bytes(
+                    class.storage.jetstream_max_file_gb,
+                    GIB,
+                    "jetstream_max_file_gb",
+                )?,
+            },
+            clamped,
+        ))
     }
 }
 
@@ -247,6 +308,8 @@ struct Context<'a> {
     nats: &'a NatsSettings,
     /// The measurements behind the tiers, in words (`10 cores`, `32 GB`, `size unknown`).
     measured: &'a Measured,
+    /// The body of hardware-configuration.nix (NixOS), already written as Nix.
+    hardware_body: &'a str,
 }
 
 /// The measurements that chose the tiers, as the generated comments state them.
@@ -302,6 +365,9 @@ pub struct Metadata {
     pub templates: BTreeMap<String, TemplateRef>,
     /// Missing facts that affected the result.
     pub warnings: Vec<String>,
+    /// Why each option of hardware-configuration.nix was chosen, and what was left out (NixOS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware_configuration: Option<HardwareConfig>,
     /// SHA-256 of each generated file as written; a file whose hash differs was edited by hand.
     pub files: BTreeMap<String, String>,
 }
@@ -363,19 +429,13 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// Missing facts that silently select the lowest tier, and tier limits the host cannot back.
-fn warnings(snap: &Snapshot, class: &Classification, nats: &NatsSettings) -> Vec<String> {
+fn warnings(class: &Classification, nats: &NatsSettings, memory: u64) -> Vec<String> {
     let mut w = Vec::new();
     if class.cpu_cores == 0 {
         w.push("cpu core count unknown in the snapshot: lowest cpu tier applied, Nix builds use all cores".into());
     }
-    let memory = snap.hardware.memory.total_bytes;
     if memory == 0 {
         w.push("memory size unknown in the snapshot: lowest memory tier applied".into());
-    } else if nats.max_memory_store_bytes >= memory {
-        w.push(format!(
-            "JetStream max_memory_store {} is not less than the host's memory ({} GB): lower it in templates/tiers.toml",
-            nats.max_memory_store, class.memory_gb
-        ));
     }
     if class.storage_gb == 0 {
         w.push("no internal disk in the snapshot: lowest storage tier applied".into());
@@ -417,26 +477,45 @@ pub fn configuration_template(family: OsFamily) -> &'static str {
     }
 }
 
+/// Which configuration a host gets: nix-darwin on macOS, NixOS where the host runs it (os id `nixos`)
+/// or leaf-config.nix says it will, and NATS files alone on other Linux distributions.
+pub fn platform_of(snap: &Snapshot, nixos: bool) -> &'static str {
+    match snap.os.family {
+        OsFamily::Macos => "darwin",
+        OsFamily::Linux if nixos || snap.os.id.as_deref() == Some("nixos") => "nixos",
+        OsFamily::Linux => "linux",
+    }
+}
+
 /// Compute every file for one host.
 pub fn build(input: &Input<'_>, renderer: &Renderer, provenance: &Provenance) -> Result<Plan> {
     let snap = input.snapshot;
     let class = input.class;
     let family = snap.os.family;
-    let platform = match family {
-        OsFamily::Macos => "darwin",
-        OsFamily::Linux => "nixos",
-    };
-    if snap.system_info.nix_system.is_empty() {
-        bail!("the snapshot has no Nix system (system_info.nix_system)");
+    let platform = platform_of(snap, input.nixos);
+    if snap.system_info.nix_system.is_empty() || snap.system_info.nix_system.starts_with('-') {
+        bail!(
+            "the snapshot has no Nix system (system_info.nix_system): its architecture is unknown"
+        );
     }
     let names = Names::for_platform(input.host, family)?;
     check_rule_words(class)?;
     let cpu = &snap.hardware.cpu;
-    let nix = NixTuning::from_cores(class.cpu_cores, cpu.logical_cpus);
-    let nats = NatsSettings::from_tiers(input.host, class)?;
+    let memory = snap.hardware.memory.total_bytes;
+    let nix = NixTuning::from_cores(
+        class.cpu_cores,
+        cpu.logical_cpus,
+        memory,
+        class.limits.nix_min_memory_gb_per_job,
+    );
+    let (nats, clamped) = NatsSettings::from_tiers(input.host, class, memory)?;
     let measured = Measured::of(snap, class);
     let generator = crate::model::GENERATOR.to_string();
-    let config_template = configuration_template(family);
+    let hardware = (platform == "nixos").then(|| nixos_hardware::plan(snap));
+    let hardware_body = hardware
+        .as_ref()
+        .map(nixos_hardware::body)
+        .unwrap_or_default();
     let render = |template: &str| {
         renderer.render(
             template,
@@ -452,12 +531,48 @@ pub fn build(input: &Input<'_>, renderer: &Renderer, provenance: &Provenance) ->
                 nix: &nix,
                 nats: &nats,
                 measured: &measured,
+                hardware_body: &hardware_body,
             },
         )
     };
-    let configuration = render(config_template)?.into_bytes();
-    let nats_conf = render("nats-server.conf.j2")?.into_bytes();
-    let warnings = warnings(snap, class, &nats);
+    // (file, template) in the order they are written.
+    let outputs: Vec<(&'static str, &'static str)> = match platform {
+        "darwin" => vec![
+            (CONFIGURATION, configuration_template(family)),
+            (NATS_CONF, "nats-server.conf.j2"),
+        ],
+        "nixos" => vec![
+            (CONFIGURATION, configuration_template(family)),
+            (HARDWARE_CONFIGURATION, "hardware-configuration.nix.j2"),
+            (NATS_CONF, "nats-server.conf.j2"),
+        ],
+        _ => vec![
+            (NATS_CONF, "nats-server.conf.j2"),
+            (NATS_UNIT, "nats-server.service.j2"),
+        ],
+    };
+    let mut files = Vec::new();
+    for (file, template) in &outputs {
+        files.push((*file, render(template)?.into_bytes()));
+    }
+    let mut warnings = warnings(class, &nats, memory);
+    warnings.extend(clamped);
+    if platform == "linux" {
+        warnings.push(format!(
+            "not NixOS ({}): no configuration.nix, only nats-server.conf and a systemd unit; \
+             say `nixos = true;` for the host in leaf-config.nix if it is about to run NixOS",
+            snap.os.name.as_deref().unwrap_or("os unknown")
+        ));
+    }
+    if let Some(h) = &hardware {
+        if !h.left_out.is_empty() {
+            warnings.push(format!(
+                "hardware-configuration.nix leaves out {} option(s) for want of facts (see `hwinv generate {} --explain`)",
+                h.left_out.len(),
+                input.host
+            ));
+        }
+    }
     let template_of = |name: &str| {
         let src = provenance.templates.get(name);
         TemplateRef {
@@ -492,25 +607,69 @@ pub fn build(input: &Input<'_>, renderer: &Renderer, provenance: &Provenance) ->
         },
         settings: Settings { nix, nats },
         rules: provenance.rules.clone(),
-        templates: BTreeMap::from([
-            (CONFIGURATION.to_string(), template_of(config_template)),
-            (NATS_CONF.to_string(), template_of("nats-server.conf.j2")),
-        ]),
+        templates: outputs
+            .iter()
+            .map(|(file, template)| (file.to_string(), template_of(template)))
+            .collect(),
         warnings: warnings.clone(),
-        files: BTreeMap::from([
-            (CONFIGURATION.to_string(), sha256_hex(&configuration)),
-            (NATS_CONF.to_string(), sha256_hex(&nats_conf)),
-        ]),
+        hardware_configuration: hardware.clone(),
+        files: files
+            .iter()
+            .map(|(name, bytes)| (name.to_string(), sha256_hex(bytes)))
+            .collect(),
     };
     let mut meta = serde_json::to_vec_pretty(&metadata)?;
     meta.push(b'\n');
+    files.push((METADATA, meta));
+    let choice = |option: &str, value: String, because: String| nixos_hardware::Choice {
+        option: option.to_string(),
+        value,
+        because,
+    };
+    let settings = &metadata.settings;
+    let tuning = vec![
+        choice(
+            "nix.settings.max-jobs",
+            settings.nix.max_jobs.to_string(),
+            format!(
+                "one build per 4 of {}, at most one per {} GB of memory ({})",
+                measured.cpu, class.limits.nix_min_memory_gb_per_job, measured.memory
+            ),
+        ),
+        choice(
+            "nix.settings.cores",
+            settings.nix.cores.to_string(),
+            format!("{} logical CPUs shared by the builds", cpu.logical_cpus),
+        ),
+        choice(
+            "nats listen",
+            format!("{}:{}", settings.nats.host, settings.nats.port),
+            "loopback by default: open it in local.nix".into(),
+        ),
+        choice(
+            "nats max_connections",
+            settings.nats.max_connections.to_string(),
+            format!("cpu tier {}", class.cpu.name),
+        ),
+        choice(
+            "nats jetstream max_memory_store",
+            settings.nats.max_memory_store.clone(),
+            format!(
+                "memory tier {}, at most {} % of {}",
+                class.memory.name, class.limits.jetstream_max_memory_percent, measured.memory
+            ),
+        ),
+        choice(
+            "nats jetstream max_file_store",
+            settings.nats.max_file_store.clone(),
+            format!("storage tier {} ({})", class.storage.name, measured.storage),
+        ),
+    ];
     Ok(Plan {
         platform,
-        files: vec![
-            (CONFIGURATION, configuration),
-            (NATS_CONF, nats_conf),
-            (METADATA, meta),
-        ],
+        hardware,
+        tuning,
+        files,
         warnings,
     })
 }
@@ -522,47 +681,57 @@ mod tests {
     #[test]
     fn nix_tuning_splits_logical_cpus_between_jobs() {
         assert_eq!(
-            NixTuning::from_cores(7, 14),
+            NixTuning::from_cores(7, 14, 0, 2),
             NixTuning {
                 max_jobs: 1,
                 cores: 14
             }
         );
         assert_eq!(
-            NixTuning::from_cores(8, 16),
+            NixTuning::from_cores(8, 16, 0, 2),
             NixTuning {
                 max_jobs: 2,
                 cores: 8
             }
         );
         assert_eq!(
-            NixTuning::from_cores(10, 10),
+            NixTuning::from_cores(10, 10, 0, 2),
             NixTuning {
                 max_jobs: 2,
                 cores: 5
             }
         );
         assert_eq!(
-            NixTuning::from_cores(16, 32),
+            NixTuning::from_cores(16, 32, 0, 2),
             NixTuning {
                 max_jobs: 4,
                 cores: 8
             }
         );
         assert_eq!(
-            NixTuning::from_cores(2, 1),
+            NixTuning::from_cores(2, 1, 0, 2),
             NixTuning {
                 max_jobs: 1,
                 cores: 2
             }
         );
         assert_eq!(
-            NixTuning::from_cores(0, 0),
+            NixTuning::from_cores(0, 0, 0, 2),
             NixTuning {
                 max_jobs: 1,
                 cores: 0
             }
         );
+    }
+
+    #[test]
+    fn nix_builds_fit_memory_and_cpus() {
+        // 48 cores but 16 GiB: 8 builds of 2 GiB, not 12.
+        let t = NixTuning::from_cores(48, 96, 16 << 30, 2);
+        assert_eq!(t.max_jobs, 8);
+        assert!(t.max_jobs * t.cores <= 96);
+        // 4 GiB Raspberry Pi: one build.
+        assert_eq!(NixTuning::from_cores(4, 4, 4 << 30, 2).max_jobs, 1);
     }
 
     #[test]

@@ -18,11 +18,13 @@ pub fn parse_firmware(text: &str, x86: bool) -> Result<Firmware, ParseError> {
     let mut efi = false;
     let mut efi_variables = false;
     let mut device_tree = false;
+    let mut extlinux = false;
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         match line {
             "/sys/firmware/efi" => efi = true,
             "/sys/firmware/efi/efivars" => efi_variables = true,
             "/sys/firmware/devicetree/base" | "/proc/device-tree" => device_tree = true,
+            "/boot/extlinux/extlinux.conf" => extlinux = true,
             other => {
                 let shown: String = other.chars().take(80).collect();
                 return Err(ParseError::new(
@@ -45,6 +47,7 @@ pub fn parse_firmware(text: &str, x86: bool) -> Result<Firmware, ParseError> {
         boot,
         efi_variables: efi && efi_variables,
         device_tree,
+        extlinux,
     })
 }
 
