@@ -3,10 +3,13 @@
 
   # No flake.lock is shipped: run `nix flake lock` once (with network) to pin these, and commit the lock.
   inputs = {
-    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+    # Supported releases as of December 2026: NixOS 26.05, and for macOS the darwin branch of the same
+    # release, which nix-darwin 26.05 is tested against.
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
+    nixpkgs-darwin.url = "github:NixOS/nixpkgs/nixpkgs-26.05-darwin";
     nix-darwin = {
-      url = "github:nix-darwin/nix-darwin/nix-darwin-25.05";
-      inputs.nixpkgs.follows = "nixpkgs";
+      url = "github:nix-darwin/nix-darwin/nix-darwin-26.05";
+      inputs.nixpkgs.follows = "nixpkgs-darwin";
     };
     deploy-rs = {
       url = "github:serokell/deploy-rs";
@@ -130,19 +133,37 @@
         }
       );
 
-      nixosConfigurations = configurations fleet.nixos (
-        host:
-        lib.nixosSystem {
-          modules = hostModules host;
-          specialArgs = specialArgs host;
-        }
-      );
+      # Only hosts that run NixOS (or are listed in leaf-config.nix's `nixos`); the others are said by name.
+      nixosConfigurations =
+        let
+          configs = configurations fleet.nixos (
+            host:
+            lib.nixosSystem {
+              modules = hostModules host;
+              specialArgs = specialArgs host;
+            }
+          );
+        in
+        if fleet.otherLinux == [ ] then
+          configs
+        else
+          builtins.trace "hwinv: not NixOS, so no nixosConfiguration (hwinv generate wrote a systemd unit instead): ${builtins.concatStringsSep ", " fleet.otherLinux}" configs;
 
       deploy.nodes =
-        if fleet.notInventoried == [ ] then
-          nodes
-        else
-          builtins.trace "warning: leaf-config.nix lists hosts with no inventory/<host>/hardware.nix, left out of deploy.nodes: ${builtins.concatStringsSep ", " fleet.notInventoried} (run hwinv extract)" nodes;
+        let
+          warnIf = cond: msg: v: if cond then builtins.trace "warning: ${msg}" v else v;
+          list = builtins.concatStringsSep ", ";
+        in
+        warnIf (fleet.notInventoried != [ ])
+          "leaf-config.nix lists hosts with no inventory/<host>/hardware.nix, left out of deploy.nodes: ${list fleet.notInventoried} (run hwinv extract)"
+          (
+            warnIf (fleet.notDeployable != [ ])
+              "leaf-config.nix lists hosts that run neither NixOS nor macOS, left out of deploy.nodes: ${list fleet.notDeployable} (add them to `nixos = [ … ];` in leaf-config.nix if they are to run NixOS)"
+              nodes
+          );
+
+      # deploy-rs's own checks of every node (schema, activation script), for `nix flake check`.
+      checks = builtins.mapAttrs (_system: deployLib: deployLib.deployChecks self.deploy) deploy-rs.lib;
 
       apps = forAllSystems (system: {
         deploy-host = {

@@ -4,7 +4,9 @@
 #   nix-instantiate --eval --strict --json -E 'import ./nix/discover.nix { root = ./.; }'
 #
 # A host is every directory inventory/<host>/ that holds a hardware.nix (written by `hwinv extract`).
-# Its platform ("darwin" or "linux") and Nix system come from that file. Deploy nodes come from
+# Its platform ("darwin" or "linux") and Nix system come from that file. A Linux host becomes a NixOS
+# configuration only when it runs NixOS (os id "nixos") or leaf-config.nix lists it in `nixos = [ … ];`
+# (a machine about to be installed); other distributions get plain service files from `hwinv generate`. Deploy nodes come from
 # leaf-config.nix: the primary and the secondaries, each with a hostname (the inventory name) and
 # optionally an ip and an sshUser.
 #
@@ -76,6 +78,8 @@ let
       platform = platformOf facts;
       # The Nix system double, e.g. "aarch64-darwin".
       system = facts.system.nixSystem or null;
+      # The os-release ID ("nixos", "ubuntu"), or null.
+      osId = facts.system.os.id or null;
       # hosts/<host>/configuration.nix, written by `hwinv generate` (null until it has run).
       configuration = optional "configuration.nix";
       # hosts/<host>/hardware-configuration.nix, from nixos-generate-config (NixOS file systems, boot).
@@ -96,6 +100,16 @@ let
     else
       leaf;
   defaultSshUser = checkedLeaf.sshUser or null;
+  # Hosts that are to run NixOS whatever they run now.
+  nixosListed =
+    let
+      l = checkedLeaf.nixos or [ ];
+    in
+    if isList l && builtins.all isString l then
+      l
+    else
+      throw "leaf-config.nix: nixos must be a list of host names";
+  runsNixos = h: h.platform == "linux" && (h.osId == "nixos" || builtins.elem h.name nixosListed);
   entry =
     role: e:
     if !(isAttrs e) || !(isString (e.hostname or null)) then
@@ -156,13 +170,16 @@ let
       throw "leaf-config.nix lists ${builtins.head duplicates} more than once"
     else
       leafEntries;
+  deployable = h: h.platform == "darwin" || runsNixos h;
 in
 rec {
   # Every discovered host, by name.
   inherit hosts;
   # Names of macOS hosts (darwinConfigurations) and Linux hosts (nixosConfigurations), sorted.
   darwin = filter (n: hosts.${n}.platform == "darwin") (attrNames hosts);
-  nixos = filter (n: hosts.${n}.platform == "linux") (attrNames hosts);
+  nixos = filter (n: runsNixos hosts.${n}) (attrNames hosts);
+  # Linux hosts that run another distribution: no NixOS configuration, no deploy node.
+  otherLinux = filter (n: hosts.${n}.platform == "linux" && !(runsNixos hosts.${n})) (attrNames hosts);
   # Inventory entries that were not taken as hosts, and why (for diagnostics, never evaluated as code).
   ignored =
     map (n: {
@@ -176,8 +193,12 @@ rec {
   # Deploy nodes: leaf-config entries that are discovered hosts, by name.
   deployNodes = toSet (
     map (e: e // { inherit (hosts.${e.name}) platform system; }) (
-      filter (e: hasAttr e.name hosts) checkedEntries
+      filter (e: hasAttr e.name hosts && deployable hosts.${e.name}) checkedEntries
     )
+  );
+  # leaf-config entries that are inventoried but run neither NixOS nor macOS.
+  notDeployable = map (e: e.name) (
+    filter (e: hasAttr e.name hosts && !(deployable hosts.${e.name})) checkedEntries
   );
   # leaf-config entries with no inventory/<host>/hardware.nix (extract them first).
   notInventoried = map (e: e.name) (filter (e: !(hasAttr e.name hosts)) checkedEntries);

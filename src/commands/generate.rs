@@ -86,7 +86,7 @@ struct Run<'a> {
     renderer: Renderer,
     provenance: plan::Provenance,
     args: &'a GenerateArgs,
-    /// Hosts leaf-config.nix marks `nixos = true;`.
+    /// Hosts leaf-config.nix lists under `nixos`.
     nixos_hosts: std::collections::BTreeSet<String>,
 }
 
@@ -459,11 +459,7 @@ fn nixos_hosts(root: &Path) -> Result<std::collections::BTreeSet<String>> {
     if !path.exists() {
         return Ok(Default::default());
     }
-    Ok(crate::config::fleet::load(&path)?
-        .into_iter()
-        .filter(|e| e.nixos)
-        .filter_map(|e| e.name)
-        .collect())
+    Ok(crate::config::fleet::nixos_hosts(&path)?.into_iter().collect())
 }
 
 /// Fail, naming every file, when a generated file on disk is neither what we would write now nor what

@@ -30,8 +30,6 @@ pub struct Entry {
     pub port: Option<u16>,
     /// Store under this name instead of the name the host reports.
     pub name: Option<String>,
-    /// leaf-config.nix says `nixos = true;`: the host runs NixOS or is about to, whatever it runs now.
-    pub nixos: bool,
 }
 
 impl Entry {
@@ -93,7 +91,6 @@ pub(crate) fn parse_text(text: &str, file: &str) -> Result<Vec<Entry>, String> {
             user: None,
             port: None,
             name: None,
-            nixos: false,
         };
         let mut positional = 0;
         for t in toks {
@@ -212,15 +209,6 @@ fn leaf_entry(v: &Value, origin: &str, default_user: Option<&str>) -> Result<Ent
         user,
         port,
         name: Some(hostname),
-        nixos: match m.get("nixos") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(other) => {
-                return Err(format!(
-                    "{origin}: nixos must be true or false, not {other}"
-                ))
-            }
-        },
     })
 }
 
@@ -479,6 +467,28 @@ fn insert_path(map: &mut Map<String, Value>, path: &[String], v: Value) -> Resul
         Value::Object(inner) => insert_path(inner, rest, v),
         _ => Err(format!("attribute '{first}' defined twice")),
     }
+}
+
+/// The hosts leaf-config.nix lists in `nixos = [ … ];`: machines that run NixOS or are about to, whatever
+/// their snapshot says they run now.
+pub fn nixos_hosts(path: &Path) -> Result<Vec<String>> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("unable to read '{name}'"))?;
+    let v = eval_nix(path, &name, &text).map_err(|e| anyhow!(e))?;
+    let list = match v.get("nixos") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(_) => bail!("{name}: nixos must be a list of host names"),
+    };
+    let mut out = Vec::new();
+    for item in list {
+        let Value::String(h) = item else {
+            bail!("{name}: nixos must be a list of host names, not {item}");
+        };
+        hostname::validate(h).map_err(|e| anyhow!("{name}: nixos: {e}"))?;
+        out.push(h.clone());
+    }
+    Ok(out)
 }
 
 /// Read the host list: `.nix` is evaluated, `.json` parsed, anything else read as lines.

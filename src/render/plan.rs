@@ -560,7 +560,7 @@ pub fn build(input: &Input<'_>, renderer: &Renderer, provenance: &Provenance) ->
     if platform == "linux" {
         warnings.push(format!(
             "not NixOS ({}): no configuration.nix, only nats-server.conf and a systemd unit; \
-             say `nixos = true;` for the host in leaf-config.nix if it is about to run NixOS",
+             list it in leaf-config.nix's `nixos = [ … ];` if it is about to run NixOS",
             snap.os.name.as_deref().unwrap_or("os unknown")
         ));
     }

@@ -389,7 +389,7 @@ fn nats_server_accepts_every_generated_config() {
 // ---------------------------------------------------------------------------------------------------
 // The flake, evaluated by the real nix with stub inputs.
 
-const STUB_NAMES: [&str; 3] = ["nixpkgs", "nix-darwin", "deploy-rs"];
+const STUB_NAMES: [(&str, &str); 4] = [("nixpkgs", "nixpkgs"), ("nixpkgs-darwin", "nixpkgs"), ("nix-darwin", "nix-darwin"), ("deploy-rs", "deploy-rs")];
 
 /// `nix <args>` with flakes enabled and every input of the fleet flake overridden by a local stub.
 fn nix_flake(args: &[&str]) -> Command {
@@ -402,8 +402,8 @@ fn nix_flake(args: &[&str]) -> Command {
     // The stubs build with the host's /bin/sh, which a sandbox would not have.
     c.args(["--option", "sandbox", "false"]);
     c.args(args);
-    for input in STUB_NAMES {
-        let stub = repo().join("tests/fixtures/flake-stubs").join(input);
+    for (input, dir) in STUB_NAMES {
+        let stub = repo().join("tests/fixtures/flake-stubs").join(dir);
         c.args(["--override-input", input])
             .arg(format!("path:{}", stub.display()));
     }
