@@ -6,6 +6,9 @@
 #   ip           the address deploy-rs connects to (default: the hostname itself)
 #   sshUser      the account deploy-rs logs in as, for every host or per host (default: your ssh config)
 #   port         the SSH port of a host (default: your ssh config, else 22)
+#   nixos        hosts that run NixOS, or are about to, whatever their snapshot says (hosts whose
+#                os-release ID is nixos need not be listed). Only NixOS and macOS hosts get a
+#                configuration and a deploy node; the others get nats-server.conf and a systemd unit.
 #
 # A host listed here but not inventoried yet (no inventory/<hostname>/hardware.nix) is left out of
 # deploy.nodes with a warning. Deploy one host with `nix run .#deploy-host -- mac-prod-01 [ADDRESS]`.

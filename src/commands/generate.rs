@@ -459,7 +459,9 @@ fn nixos_hosts(root: &Path) -> Result<std::collections::BTreeSet<String>> {
     if !path.exists() {
         return Ok(Default::default());
     }
-    Ok(crate::config::fleet::nixos_hosts(&path)?.into_iter().collect())
+    Ok(crate::config::fleet::nixos_hosts(&path)?
+        .into_iter()
+        .collect())
 }
 
 /// Fail, naming every file, when a generated file on disk is neither what we would write now nor what

@@ -173,7 +173,10 @@ fn parent_disk(source: &str) -> Option<String> {
         }
     }
     // Whole disks whose names end in a digit.
-    if ["nvme", "mmcblk", "loop", "nbd", "md", "zd"].iter().any(|p| node.starts_with(p)) {
+    if ["nvme", "mmcblk", "loop", "nbd", "md", "zd"]
+        .iter()
+        .any(|p| node.starts_with(p))
+    {
         return Some(node.to_string());
     }
     Some(digits.to_string()).filter(|d| !d.is_empty())

@@ -3,7 +3,7 @@
 //! the real `nix eval` of flake.nix with its inputs replaced by the local stub flakes in
 //! tests/fixtures/flake-stubs, and the file-safety rules (--check, hand edits, --force, idempotence).
 
-use crate::util::{hwinv, repo, require, run, tree};
+use crate::util::{free_port, hwinv, repo, require, run, tree};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -87,6 +87,13 @@ struct FleetHost {
 /// (7|8 and 15|16 cores; 31|32 and 63|64 GB; 499|500 GB and 999 GB|1 TB). A Mac's disk counts as the
 /// nominal drive size it falls at most 3 % short of (rules.rs), so its small-storage host has 480 GB.
 const FLEET: &[FleetHost] = &[
+    FleetHost {
+        name: "microvm",
+        fixture: "linux-kvm-microvm",
+        edit: None,
+        platform: "nixos",
+        tiers: ["low", "small", "small"],
+    },
     FleetHost {
         name: "akasurde-mac",
         fixture: "mac-m1pro",
@@ -187,6 +194,26 @@ fn tier_values(kind: &str, tier: &str) -> Value {
     }
 }
 
+/// The leaf-config.nix line that makes the test's Linux hosts NixOS machines (they were captured on
+/// other distributions: "about to be installed").
+fn nixos_line() -> String {
+    let names: Vec<String> = FLEET
+        .iter()
+        .filter(|h| h.platform == "nixos")
+        .map(|h| format!("\"{}\"", h.name))
+        .collect();
+    format!("nixos = [ {} \"gpu-1\" ];", names.join(" "))
+}
+
+/// A leaf-config.nix that marks the test's Linux hosts as NixOS, with `rest` as its other entries.
+fn write_leaf(root: &Path, rest: &str) {
+    fs::write(
+        root.join("leaf-config.nix"),
+        format!("{{\n  {}\n{rest}}}\n", nixos_line()),
+    )
+    .unwrap();
+}
+
 /// A fleet root with every FLEET host's snapshot, hardware.nix (inventory/ and hosts/) and, when
 /// `generate` is set, its generated files. Returns the snapshot bytes by host.
 fn fleet(root: &Path, generate: bool) -> Vec<(&'static str, Vec<u8>)> {
@@ -201,6 +228,9 @@ fn fleet(root: &Path, generate: bool) -> Vec<(&'static str, Vec<u8>)> {
             None => base.clone(),
         };
         out.push((h.name, put_snapshot(root, h.name, h.fixture, snap)));
+    }
+    if !root.join("leaf-config.nix").exists() {
+        write_leaf(root, "");
     }
     // hardware.nix: generate renders hosts/<h>/hardware.nix when it is missing; extract would also have
     // written inventory/<h>/hardware.nix, which the flake discovers: copy it there.
@@ -292,13 +322,19 @@ fn generated_files_for_every_tier_boundary() {
             )),
             "{nats}"
         );
-        assert!(
-            nats.contains(&format!(
-                "  max_memory_store: {}GB\n",
-                mem["jetstream_max_memory_gb"]
-            )),
-            "{nats}"
-        );
+        // The memory tier's value, lowered to 25 % of the host's memory where it is more (when known).
+        let total = serde_json::from_slice::<Value>(bytes).unwrap()["hardware"]["memory"]
+            ["total_bytes"]
+            .as_u64()
+            .unwrap();
+        let tier_gb = mem["jetstream_max_memory_gb"].as_u64().unwrap();
+        let cap_mb = (total / 4 >> 20).max(1);
+        let want = if total > 0 && tier_gb << 30 > cap_mb << 20 {
+            format!("  max_memory_store: {cap_mb}MB\n")
+        } else {
+            format!("  max_memory_store: {tier_gb}GB\n")
+        };
+        assert!(nats.contains(&want), "{name}: {want}{nats}");
         assert!(
             nats.contains(&format!(
                 "  max_file_store: {}GB\n",
@@ -311,8 +347,12 @@ fn generated_files_for_every_tier_boundary() {
         let meta_text = fs::read_to_string(dir.join("metadata.json"))
             .unwrap()
             .replace(&sha256(bytes), "[sha256 of the snapshot file]");
+        let hardware = match fs::read_to_string(dir.join("hardware-configuration.nix")) {
+            Ok(t) => format!("===== hosts/{name}/hardware-configuration.nix\n{t}"),
+            Err(_) => String::new(),
+        };
         let all = format!(
-            "===== hosts/{name}/configuration.nix\n{}===== hosts/{name}/nats-server.conf\n{}===== hosts/{name}/metadata.json\n{}",
+            "===== hosts/{name}/configuration.nix\n{}{hardware}===== hosts/{name}/nats-server.conf\n{}===== hosts/{name}/metadata.json\n{}",
             fs::read_to_string(dir.join("configuration.nix")).unwrap(),
             nats,
             meta_text,
@@ -362,6 +402,82 @@ fn nats_accepts(conf: &Path) {
     );
 }
 
+/// Start the real nats-server on `conf` (only the ports and the store moved, so tests can run side by
+/// side), read its /varz, stop it.
+fn varz(conf: &Path) -> Value {
+    let store = tempfile::tempdir().unwrap();
+    // nats-server refuses -sd beside a store_dir in the file: move the store in a copy instead.
+    let text = fs::read_to_string(conf).unwrap();
+    let dir = store.path().display().to_string();
+    let moved = if conf.extension().is_some_and(|e| e == "json") {
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        v["jetstream"]["store_dir"] = json!(dir);
+        v.to_string()
+    } else {
+        text.replace(
+            "store_dir: \"/var/lib/nats\"",
+            &format!("store_dir: {dir:?}"),
+        )
+    };
+    assert_ne!(moved, text, "the store_dir of {} was moved", conf.display());
+    let copy = store.path().join("nats.conf");
+    fs::write(&copy, moved).unwrap();
+    let (port, http) = (free_port(), free_port());
+    let mut child = Command::new(require("nats-server"))
+        .arg("-c")
+        .arg(&copy)
+        .args(["-p", &port.to_string(), "-m", &http.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let curl = require("curl");
+    let mut body = None;
+    for _ in 0..100 {
+        let out = Command::new(&curl)
+            .args(["-sf", &format!("http://127.0.0.1:{http}/varz")])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            body = Some(serde_json::from_slice::<Value>(&out.stdout).unwrap());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    body.unwrap_or_else(|| panic!("nats-server did not serve /varz on {}", conf.display()))
+}
+
+/// /varz shows what the generated file asked for: loopback, and the tier's limits.
+fn assert_varz(v: &Value, connections: u64, pending: u64, memory: u64, file: u64, what: &str) {
+    assert_eq!(v["host"], "127.0.0.1", "{what}: listens on loopback only");
+    assert_eq!(v["max_connections"], connections, "{what}");
+    assert_eq!(v["max_pending"], pending, "{what}");
+    assert_eq!(v["jetstream"]["config"]["max_memory"], memory, "{what}");
+    assert_eq!(v["jetstream"]["config"]["max_storage"], file, "{what}");
+}
+
+#[test]
+fn nats_server_runs_every_generated_config_with_its_limits() {
+    let root = tempfile::tempdir().unwrap();
+    fleet(root.path(), true);
+    for h in FLEET {
+        let dir = root.path().join("hosts").join(h.name);
+        let meta = read_json(&dir.join("metadata.json"));
+        let n = &meta["settings"]["nats"];
+        let v = varz(&dir.join("nats-server.conf"));
+        assert_varz(
+            &v,
+            n["max_connections"].as_u64().unwrap(),
+            n["max_pending_bytes"].as_u64().unwrap(),
+            n["max_memory_store_bytes"].as_u64().unwrap(),
+            n["max_file_store_bytes"].as_u64().unwrap(),
+            h.name,
+        );
+    }
+}
+
 #[test]
 fn nats_server_accepts_every_generated_config() {
     let root = tempfile::tempdir().unwrap();
@@ -389,7 +505,12 @@ fn nats_server_accepts_every_generated_config() {
 // ---------------------------------------------------------------------------------------------------
 // The flake, evaluated by the real nix with stub inputs.
 
-const STUB_NAMES: [(&str, &str); 4] = [("nixpkgs", "nixpkgs"), ("nixpkgs-darwin", "nixpkgs"), ("nix-darwin", "nix-darwin"), ("deploy-rs", "deploy-rs")];
+const STUB_NAMES: [(&str, &str); 4] = [
+    ("nixpkgs", "nixpkgs"),
+    ("nixpkgs-darwin", "nixpkgs"),
+    ("nix-darwin", "nix-darwin"),
+    ("deploy-rs", "deploy-rs"),
+];
 
 /// `nix <args>` with flakes enabled and every input of the fleet flake overridden by a local stub.
 fn nix_flake(args: &[&str]) -> Command {
@@ -434,15 +555,19 @@ fn install_flake(root: &Path, leaf: &str) {
         let e = e.unwrap();
         fs::copy(e.path(), root.join("nix").join(e.file_name())).unwrap();
     }
-    fs::write(root.join("leaf-config.nix"), leaf).unwrap();
+    match leaf.trim_start().strip_prefix('{') {
+        Some(rest) if !leaf.contains("nixos = [") => {
+            write_leaf(root, rest.trim_end().trim_end_matches('}'))
+        }
+        _ => fs::write(root.join("leaf-config.nix"), leaf).unwrap(),
+    }
 }
 
 const LEAF: &str = r#"{
   sshUser = "deploy";
   primary = { hostname = "akasurde-mac"; ip = "10.1.1.10"; };
   secondaries = [
-    { hostname = "edge-c16-m64-d1000"; ip = "10.1.1.20"; sshUser = "nixos"; }
-    { hostname = "rpi3"; user = "pi"; port = 2222; }
+    { hostname = "microvm"; user = "pi"; port = 2222; }
     { hostname = "not-extracted-yet"; ip = "10.1.1.99"; }
   ];
 }
@@ -488,10 +613,8 @@ fn flake_discovers_hosts_and_builds_configurations_and_deploy_nodes() {
         json!({
             "akasurde-mac": {"hostname": "10.1.1.10", "sshUser": "deploy", "user": "root",
                 "profiles": {"system": {"path": {"activation": "darwin", "evaluated": true, "hostName": "akasurde-mac", "system": "aarch64-darwin"}}}},
-            "edge-c16-m64-d1000": {"hostname": "10.1.1.20", "sshUser": "nixos", "user": "root",
-                "profiles": {"system": {"path": {"activation": "nixos", "evaluated": true, "hostName": "edge-c16-m64-d1000", "system": "x86_64-linux"}}}},
-            "rpi3": {"hostname": "rpi3", "sshUser": "pi", "sshOpts": ["-p", "2222"], "user": "root",
-                "profiles": {"system": {"path": {"activation": "nixos", "evaluated": true, "hostName": "rpi3", "system": "aarch64-linux"}}}},
+            "microvm": {"hostname": "microvm", "sshUser": "pi", "sshOpts": ["-p", "2222"], "user": "root",
+                "profiles": {"system": {"path": {"activation": "nixos", "evaluated": true, "hostName": "microvm", "system": "x86_64-linux"}}}},
         })
     );
 
@@ -505,7 +628,8 @@ fn flake_discovers_hosts_and_builds_configurations_and_deploy_nodes() {
         let cfg = flake_eval(
             r,
             &format!("{kind}.{}.config", h.name),
-            Some("c: builtins.deepSeq c true"),
+            // system.build.toplevel is checked on its own below.
+            Some("c: builtins.deepSeq (builtins.removeAttrs c [ \"system\" ]) true"),
         );
         assert_eq!(cfg, Ok(json!(true)), "{}", h.name);
     }
@@ -514,7 +638,7 @@ fn flake_discovers_hosts_and_builds_configurations_and_deploy_nodes() {
     // the generated nats-server.conf.
     let host = "edge-c16-m64-d1000";
     let cfg = flake_eval(r, &format!("nixosConfigurations.{host}.config"), Some(
-        "c: { inherit (c.services.nats) enable jetstream serverName host port dataDir settings; hostName = c.networking.hostName; nix = c.nix.settings; platform = c.nixpkgs.hostPlatform; facts = c._module.args.hwinvFacts.system.hostname; }",
+        "c: { inherit (c.services.nats) enable jetstream serverName port dataDir settings; hostName = c.networking.hostName; nix = c.nix.settings; platform = c.nixpkgs.hostPlatform; facts = c._module.args.hwinvFacts.system.hostname; }",
     ))
     .unwrap();
     assert_eq!(cfg["enable"], true);
@@ -524,37 +648,86 @@ fn flake_discovers_hosts_and_builds_configurations_and_deploy_nodes() {
     assert_eq!(cfg["platform"], "x86_64-linux");
     assert_eq!(cfg["facts"], host);
     assert_eq!(cfg["nix"], json!({"max-jobs": 4, "cores": 8}));
+    assert_eq!(
+        cfg["settings"]["host"], "127.0.0.1",
+        "loopback, as nats-server.conf"
+    );
     assert_eq!(cfg["settings"]["max_connections"], 10000);
     assert_eq!(cfg["settings"]["max_pending"], 128u64 << 20);
     assert_eq!(cfg["settings"]["jetstream"]["max_memory_store"], 16 * GIB);
     assert_eq!(cfg["settings"]["jetstream"]["max_file_store"], 500 * GIB);
-    // What nixos/modules/services/networking/nats.nix adds before writing the JSON file.
+    // What nixos/modules/services/networking/nats.nix adds before writing the JSON file (it has no host
+    // option: the address comes from settings alone).
     let mut settings = cfg["settings"].clone();
     settings["server_name"] = cfg["serverName"].clone();
-    settings["host"] = cfg["host"].clone();
     settings["port"] = cfg["port"].clone();
     settings["jetstream"]["store_dir"] = cfg["dataDir"].clone();
     let json_conf = r.join("nixos-nats.json");
     fs::write(&json_conf, serde_json::to_vec(&settings).unwrap()).unwrap();
     nats_accepts(&json_conf);
+    // Run, it listens where nats-server.conf says and with the same limits.
+    let from_nixos = varz(&json_conf);
+    let from_conf = varz(&r.join("hosts").join(host).join("nats-server.conf"));
+    assert_varz(
+        &from_nixos,
+        10000,
+        128 << 20,
+        16 * GIB,
+        500 * GIB,
+        "NixOS settings",
+    );
+    assert_varz(
+        &from_conf,
+        10000,
+        128 << 20,
+        16 * GIB,
+        500 * GIB,
+        "nats-server.conf",
+    );
+
+    // The host captured whole evaluates to a system, assertions included; hosts captured before hwinv
+    // recorded file systems do not, and say why (hwinv writes no guessed root file system).
+    let drv = flake_eval(
+        r,
+        "nixosConfigurations.microvm.config.system.build.toplevel.drvPath",
+        None,
+    )
+    .unwrap();
+    assert!(
+        drv.as_str().unwrap().ends_with("-nixos-system-microvm.drv"),
+        "{drv}"
+    );
+    let err = flake_eval(
+        r,
+        &format!("nixosConfigurations.{host}.config.system.build.toplevel.drvPath"),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("does not specify your root file system"),
+        "{err}"
+    );
+    let checks = flake_eval(r, "checks.x86_64-linux", Some("c: builtins.attrNames c")).unwrap();
+    assert_eq!(checks, json!(["deploy-schema"]));
 
     // nix-darwin: launchd runs nats-server on the generated file itself.
     let mac = "mac-c16-m64-d1000";
     let d = flake_eval(r, &format!("darwinConfigurations.{mac}.config"), Some(
-        "c: { args = c.launchd.daemons.nats-server.serviceConfig.ProgramArguments; local = c.networking.localHostName; host = c.networking.hostName; nix = c.nix.settings; }",
+        "c: { command = c.launchd.daemons.nats-server.command; user = c.launchd.daemons.nats-server.serviceConfig.UserName; known = c.users.knownUsers; local = c.networking.localHostName; host = c.networking.hostName; nix = c.nix.settings; }",
     ))
     .unwrap();
     assert_eq!(d["local"], mac);
     assert_eq!(d["host"], mac);
     assert_eq!(d["nix"], json!({"max-jobs": 4, "cores": 8}));
-    let args = d["args"].as_array().unwrap();
-    assert!(
-        args[0].as_str().unwrap().ends_with("/bin/nats-server"),
-        "{args:?}"
-    );
-    assert_eq!(args[1], "-c");
+    assert_eq!(d["user"], "_nats");
+    assert_eq!(d["known"], json!(["_nats"]));
+    // `command` (not ProgramArguments): nix-darwin wraps it in /bin/wait4path /nix/store.
+    let command = d["command"].as_str().unwrap();
+    let words: Vec<&str> = command.split(' ').collect();
+    assert!(words[0].ends_with("/bin/nats-server"), "{command}");
+    assert_eq!(words[1], "-c");
     assert_eq!(
-        fs::read(args[2].as_str().unwrap()).unwrap(),
+        fs::read(words[2]).unwrap(),
         fs::read(r.join("hosts").join(mac).join("nats-server.conf")).unwrap()
     );
 
@@ -732,6 +905,7 @@ fn discovery_on_its_own_keeps_hostile_names_and_strings_inert() {
 /// A root with one Linux and one macOS host, generated once.
 fn small_fleet() -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
+    write_leaf(root.path(), "");
     put_snapshot(
         root.path(),
         "gpu-1",
@@ -759,11 +933,11 @@ fn stamps(root: &Path) -> Vec<(PathBuf, u64, i64, i64)> {
 fn second_run_writes_nothing() {
     let root = small_fleet();
     let before = stamps(root.path());
-    assert_eq!(before.len(), 8, "{before:?}");
+    assert_eq!(before.len(), 9, "{before:?}");
     let (code, out, err) = run(hwinv(root.path()).args(["generate", "--all"]));
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("2 host(s) generated: 0 file(s) written, 6 unchanged"),
+        out.contains("2 host(s) generated: 0 file(s) written, 7 unchanged"),
         "{out}"
     );
     assert!(
@@ -779,6 +953,7 @@ fn second_run_writes_nothing() {
 #[test]
 fn check_shows_a_diff_and_exits_1_without_writing() {
     let root = tempfile::tempdir().unwrap();
+    write_leaf(root.path(), "");
     put_snapshot(
         root.path(),
         "gpu-1",
@@ -794,6 +969,10 @@ fn check_shows_a_diff_and_exits_1_without_writing() {
     );
     assert!(out.contains("hosts/gpu-1/hardware.nix is missing"), "{out}");
     assert!(!root.path().join("hosts").exists(), "check wrote nothing");
+    assert!(
+        out.contains("+++ b/hosts/gpu-1/hardware-configuration.nix\n"),
+        "{out}"
+    );
 
     let (code, _, err) = run(hwinv(root.path()).args(["generate", "gpu-1"]));
     assert_eq!(code, 0, "{err}");
@@ -920,7 +1099,10 @@ fn templates_and_tiers_in_the_inventory_override_the_built_in_ones() {
     // A working override and changed tiers: the files follow, and the metadata says where they came from.
     fs::write(
         t.join("nats-server.conf.j2"),
-        builtin.replace("listen: \"127.0.0.1:4222\"", "listen: \"0.0.0.0:4222\""),
+        builtin.replace(
+            "listen: {{ (nats.host ~ \":\" ~ nats.port) | nats_str }}",
+            "listen: \"0.0.0.0:4222\"",
+        ),
     )
     .unwrap();
     let tiers = fs::read_to_string(repo().join("templates/tiers.toml"))
@@ -1014,6 +1196,7 @@ fn untracked_files_are_reported_or_added_in_a_git_inventory() {
         .unwrap();
     assert!(st.success());
     put_snapshot(r, "gpu-1", "linux-gpu-a100", replayed("linux-gpu-a100"));
+    write_leaf(r, "");
     let (code, _, err) = run(hwinv(r).args(["generate", "gpu-1"]));
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -1072,17 +1255,15 @@ fn the_repository_example_fleet_is_discovered_and_up_to_date() {
     }
     let names = |attr: &str| flake_eval(r, attr, Some("builtins.attrNames")).unwrap();
     assert_eq!(names("darwinConfigurations"), json!(["mac-prod-01"]));
-    assert_eq!(names("nixosConfigurations"), json!(["gpu-box-01"]));
+    // gpu-box-01 runs Ubuntu: NATS files and a systemd unit, no NixOS configuration, no deploy node.
+    assert_eq!(names("nixosConfigurations"), json!([]));
     let nodes = flake_eval(
         r,
         "deploy.nodes",
         Some("builtins.mapAttrs (n: v: [ v.hostname v.sshUser v.profiles.system.path.evaluated ])"),
     )
     .unwrap();
-    assert_eq!(
-        nodes,
-        json!({"gpu-box-01": ["10.1.1.20", "nixos", true], "mac-prod-01": ["10.1.1.10", "admin", true]})
-    );
+    assert_eq!(nodes, json!({"mac-prod-01": ["10.1.1.10", "admin", true]}));
     // The committed files are what this build generates (run `hwinv generate --all` after changing a template).
     let (code, out, err) = run(hwinv(r).args(["generate", "--all", "--check"]));
     assert_eq!(code, 0, "{out}{err}");
