@@ -328,7 +328,7 @@ fn generated_files_for_every_tier_boundary() {
             .as_u64()
             .unwrap();
         let tier_gb = mem["jetstream_max_memory_gb"].as_u64().unwrap();
-        let cap_mb = (total / 4 >> 20).max(1);
+        let cap_mb = ((total / 4) >> 20).max(1);
         let want = if total > 0 && tier_gb << 30 > cap_mb << 20 {
             format!("  max_memory_store: {cap_mb}MB\n")
         } else {
