@@ -21,6 +21,9 @@ pub struct Platform {
     pub file_systems: Option<Vec<Mount>>,
     /// Active swap areas (`/proc/swaps`).
     pub swap: Option<Vec<Swap>>,
+    /// Device-mapper devices (LUKS, LVM) and what they are built on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_mapper: Option<Vec<DmDevice>>,
 }
 
 /// What the host runs in.
@@ -155,5 +158,27 @@ pub struct Swap {
     /// Priority.
     pub priority: i64,
     /// Stable names of its device (partitions only).
+    pub ids: DeviceIds,
+}
+
+/// A device-mapper device (`/sys/block/dm-N`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmDevice {
+    /// Kernel node, `dm-0`.
+    pub node: String,
+    /// Its name under `/dev/mapper` (`cryptroot`, `vg-root`).
+    pub name: String,
+    /// `crypt` (dm-crypt: LUKS or plain), `lvm`, or `other`, from the dm UUID's prefix.
+    pub kind: String,
+    /// The devices it is built on (`sda2`, `dm-0`), with their stable names.
+    pub slaves: Vec<DmSlave>,
+}
+
+/// A device under a device-mapper device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmSlave {
+    /// Kernel node (`nvme0n1p3`, `dm-0`).
+    pub node: String,
+    /// Its udev names (a LUKS partition has a by-uuid link of its own).
     pub ids: DeviceIds,
 }

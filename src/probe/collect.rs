@@ -410,6 +410,7 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
             mounts: f.mounts,
             disk_links: f.disk_links,
             swaps: f.swaps,
+            dm: f.dm,
             virt: f.virt,
         },
         &dmi,

@@ -155,6 +155,12 @@ sec_disk_links() {
   ls -l /dev/disk/by-uuid /dev/disk/by-label /dev/disk/by-partuuid /dev/mapper 2>/dev/null
   return 0
 }
+# Device-mapper devices (LUKS, LVM): names, UUIDs (whose prefix says which), and what each is built on.
+sec_dm() {
+  show /sys/block/dm-*/dm/name /sys/block/dm-*/dm/uuid
+  ls -l /sys/block/dm-*/slaves/ 2>/dev/null
+  return 0
+}
 sec_virt() {
   need systemd-detect-virt || return
   # Each prints "none" and exits 1 when there is none.
@@ -206,6 +212,7 @@ grp_linux() {
   section mountinfo shcat /proc/self/mountinfo
   section swaps shcat /proc/swaps
   section disk_links sec_disk_links
+  section dm sec_dm
   section virt sec_virt
 }
 grp_linux_sys() {

@@ -5,11 +5,11 @@
 //! recorder in [`super::collect`] does the rest (status, warning, "not installed", "timed out").
 //! A test checks this table against the `section` lines of the script.
 
-use super::linux::{cpu, devices, disk, dmi, firmware, memory, mounts, net, os_release, virt};
+use super::linux::{cpu, devices, disk, dm, dmi, firmware, memory, mounts, net, os_release, virt};
 use super::macos::{self, sw_vers, sysctl};
 use super::services::{docker, http, systemd};
 use super::{nvidia, ParseError};
-use crate::model::platform::{CpuFlags, Mount, Swap, Virtualisation};
+use crate::model::platform::{CpuFlags, DmDevice, Mount, Swap, Virtualisation};
 use crate::model::{Container, Disk, Firmware, Gpu, NetworkInterface, OsFamily, SystemdUnit};
 use std::collections::BTreeMap;
 
@@ -78,6 +78,7 @@ pub struct Facts {
     pub mounts: Option<Vec<Mount>>,
     pub disk_links: Option<mounts::DiskLinks>,
     pub swaps: Option<Vec<Swap>>,
+    pub dm: Option<Vec<DmDevice>>,
     pub virt: Option<Virtualisation>,
     pub nvidia_smi: Option<Vec<Gpu>>,
     pub nvml: Option<Vec<Gpu>>,
@@ -254,6 +255,16 @@ pub const SECTIONS: &[SectionSpec] = &[
         "stable device names unknown (file systems named by device node)",
         |t, f| {
             f.disk_links = Some(mounts::parse_disk_links(t)?);
+            Ok(())
+        },
+    ),
+    host(
+        "dm",
+        LINUX,
+        "dm",
+        "device-mapper devices unknown (no LUKS or LVM settings generated)",
+        |t, f| {
+            f.dm = Some(dm::parse_dm(t)?);
             Ok(())
         },
     ),

@@ -447,7 +447,7 @@ fn nvidia_open(device: &str) -> Option<bool> {
     u16::from_str_radix(device, 16).ok().map(|id| id >= 0x1e00)
 }
 
-fn graphics(p: &Platform, out: &mut HardwareConfig) {
+fn graphics(p: &Platform, out: &mut HardwareConfig, early: &mut Vec<(String, String)>) {
     let Some(devices) = &p.pci_devices else {
         out.missing("GPU drivers: PCI devices unknown");
         return;
@@ -515,12 +515,86 @@ fn graphics(p: &Platform, out: &mut HardwareConfig) {
         );
     }
     if !initrd.is_empty() {
-        initrd.dedup();
-        out.set(
-            "boot.initrd.kernelModules",
-            list(&initrd),
-            "load amdgpu early, so the console gets the GPU's native mode",
+        early.push((
+            "amdgpu".to_string(),
+            "load amdgpu early, so the console gets the GPU's native mode".to_string(),
+        ));
+    }
+}
+
+/// LUKS and LVM under the mounted file systems and swap: the initrd must open them before mounting.
+fn device_mapper(p: &Platform, out: &mut HardwareConfig, early: &mut Vec<(String, String)>) {
+    let Some(dms) = &p.device_mapper else {
+        return;
+    };
+    let by_node: BTreeMap<&str, &crate::model::platform::DmDevice> =
+        dms.iter().map(|d| (d.node.as_str(), d)).collect();
+    let by_name: BTreeMap<&str, &crate::model::platform::DmDevice> =
+        dms.iter().map(|d| (d.name.as_str(), d)).collect();
+    let mut sources: Vec<&str> = Vec::new();
+    if let Some(ms) = &p.file_systems {
+        sources.extend(
+            ms.iter()
+                .filter(|m| skipped_mount(m).is_none())
+                .map(|m| m.source.as_str()),
         );
+    }
+    if let Some(sw) = &p.swap {
+        sources.extend(sw.iter().map(|s| s.path.as_str()));
+    }
+    let mut luks: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut lvm = false;
+    for src in sources {
+        let start = match src.strip_prefix("/dev/mapper/") {
+            Some(name) => by_name.get(name).copied(),
+            None => src
+                .strip_prefix("/dev/")
+                .and_then(|n| by_node.get(n).copied()),
+        };
+        // Walk down to the disks (bounded: a hostile listing may loop).
+        let mut todo: Vec<&crate::model::platform::DmDevice> = start.into_iter().collect();
+        let mut steps = 0;
+        while let Some(d) = todo.pop() {
+            steps += 1;
+            if steps > 64 {
+                break;
+            }
+            match d.kind.as_str() {
+                "lvm" => lvm = true,
+                "crypt" => {
+                    if let [slave] = d.slaves.as_slice() {
+                        let (device, how) =
+                            stable_device(&format!("/dev/{}", slave.node), &slave.ids);
+                        luks.insert(
+                            d.name.clone(),
+                            (
+                                device,
+                                format!("{src} is opened by dm-crypt from {} ({how})", slave.node),
+                            ),
+                        );
+                    }
+                }
+                _ => {}
+            }
+            for s in &d.slaves {
+                if let Some(next) = by_node.get(s.node.as_str()) {
+                    todo.push(next);
+                }
+            }
+        }
+    }
+    for (name, (device, why)) in luks {
+        out.set(
+            format!("boot.initrd.luks.devices.{}.device", attr(&name)),
+            nix_string(&device),
+            why,
+        );
+    }
+    if lvm {
+        early.push((
+            "dm-snapshot".to_string(),
+            "a mounted file system is on LVM (as nixos-generate-config)".to_string(),
+        ));
     }
 }
 
@@ -568,7 +642,14 @@ pub fn plan(snap: &Snapshot) -> HardwareConfig {
         Some(_) => {}
         None => out.missing("boot.kernelModules for KVM: CPU flags unknown"),
     }
-    graphics(p, &mut out);
+    let mut early: Vec<(String, String)> = Vec::new();
+    graphics(p, &mut out, &mut early);
+    device_mapper(p, &mut out, &mut early);
+    if !early.is_empty() {
+        let names: Vec<String> = early.iter().map(|(m, _)| m.clone()).collect();
+        let why: Vec<String> = early.iter().map(|(m, w)| format!("{m}: {w}")).collect();
+        out.set("boot.initrd.kernelModules", list(&names), why.join("; "));
+    }
     match &p.file_systems {
         Some(ms) => file_systems(ms, &mut out),
         None => out.missing("fileSystems: mounts unknown (mountinfo section unusable)"),

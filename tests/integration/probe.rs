@@ -237,6 +237,9 @@ section_captures!(disk_links_section_captures, "disk_links", |t| {
 section_captures!(swaps_section_captures, "swaps", |t| {
     hwinv::probe::linux::mounts::parse_swaps(&t).unwrap()
 });
+section_captures!(dm_section_captures, "dm", |t| {
+    hwinv::probe::linux::dm::parse_dm(&t).unwrap()
+});
 section_captures!(virt_section_captures, "virt", |t| {
     hwinv::probe::linux::virt::parse_virt(&t).unwrap()
 });

@@ -6,6 +6,7 @@
 pub mod cpu;
 pub mod devices;
 pub mod disk;
+pub mod dm;
 pub mod dmi;
 pub mod firmware;
 pub mod memory;

@@ -5,7 +5,7 @@
 use super::devices::{self, BusDevices, DriverLinks};
 use super::dmi::Dmi;
 use super::mounts::{self, DiskLinks};
-use crate::model::platform::{CpuFlags, Mount, Platform, Swap, Virtualisation};
+use crate::model::platform::{CpuFlags, DmDevice, Mount, Platform, Swap, Virtualisation};
 
 /// The sections' parsed output, each `None` when unusable.
 #[derive(Debug, Default)]
@@ -17,6 +17,7 @@ pub struct Parts {
     pub mounts: Option<Vec<Mount>>,
     pub disk_links: Option<DiskLinks>,
     pub swaps: Option<Vec<Swap>>,
+    pub dm: Option<Vec<DmDevice>>,
     pub virt: Option<Virtualisation>,
 }
 
@@ -91,7 +92,18 @@ pub fn assemble(p: Parts, dmi: &Dmi) -> Option<Platform> {
             })
             .collect()
     });
+    let device_mapper = p.dm.map(|ds| {
+        ds.into_iter()
+            .map(|mut d| {
+                for s in &mut d.slaves {
+                    s.ids = with_ids(&format!("/dev/{}", s.node));
+                }
+                d
+            })
+            .collect()
+    });
     let out = Platform {
+        device_mapper,
         virtualisation,
         cpu_flags: p.cpu_flags,
         block_devices: p.drivers.as_ref().map(DriverLinks::block_devices),
