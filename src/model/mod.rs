@@ -181,6 +181,37 @@ pub struct Cpu {
     pub perf_levels: Vec<PerfLevel>,
     /// True when the probe itself ran under Rosetta 2 translation (the facts are corrected for it).
     pub translated: bool,
+    /// How the CPUs are laid out, counted from sysfs as lscpu counts them (Linux); absent without sysfs
+    /// topology and in older snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<CpuLayout>,
+}
+
+/// CPU layout details beyond sockets and cores (Linux sysfs topology). Every field is absent when the
+/// kernel does not say it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuLayout {
+    /// Hardware threads per core (1 with SMT off or absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<u32>,
+    /// CPU clusters (`cluster_cpus_list` sets: big.LITTLE clusters, shared-L2 groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<u32>,
+    /// Dies across all sockets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dies: Option<u32>,
+    /// Books (s390).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub books: Option<u32>,
+    /// Drawers (s390).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawers: Option<u32>,
+    /// CPUs present, online or not (the `present` list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub present_cpus: Option<u32>,
+    /// Offline CPUs in the kernel's list syntax (`0,6-7`); absent when all present CPUs are online.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_cpus: Option<String>,
 }
 
 /// One Apple Silicon performance level.

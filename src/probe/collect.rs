@@ -353,6 +353,7 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
         efficiency_cores: eff,
         perf_levels: Vec::new(),
         translated: false,
+        layout: topology.as_ref().map(|t| t.layout.clone()),
     };
     let hardware = Hardware {
         cpu_type: brand,
@@ -465,6 +466,7 @@ fn assemble_macos(f: Facts, uname: &Uname, ctx: &Context) -> Snapshot {
         efficiency_cores: eff,
         perf_levels: sc.perf_levels.clone(),
         translated,
+        layout: None,
     };
     let hardware = Hardware {
         cpu_type: brand,

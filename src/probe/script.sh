@@ -116,9 +116,14 @@ shcat() {
   done <"$1"
 }
 sec_os_release() { shcat /etc/os-release 2>/dev/null || shcat /usr/lib/os-release; }
+# Topology as lscpu reads it: sibling lists, not ids alone (POWER's package id is -1, RISC-V numbers cores
+# per cluster), plus s390 books/drawers and which CPUs are online. One grep; missing files are skipped.
 sec_cpu_topology() {
-  show /sys/devices/system/cpu/cpu[0-9]*/topology/physical_package_id \
-    /sys/devices/system/cpu/cpu[0-9]*/topology/core_id \
+  c=/sys/devices/system/cpu
+  show $c/online $c/present $c/cpu[0-9]*/topology/physical_package_id $c/cpu[0-9]*/topology/core_id \
+    $c/cpu[0-9]*/topology/thread_siblings_list $c/cpu[0-9]*/topology/core_siblings_list \
+    $c/cpu[0-9]*/topology/cluster_cpus_list $c/cpu[0-9]*/topology/die_id \
+    $c/cpu[0-9]*/topology/book_id $c/cpu[0-9]*/topology/drawer_id \
     /sys/devices/cpu_core/cpus /sys/devices/cpu_atom/cpus
 }
 sec_memory_blocks() {
