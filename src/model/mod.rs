@@ -350,6 +350,9 @@ pub enum SectionStatus {
     TimedOut,
     /// Ran and failed, or printed output that could not be read.
     Failed,
+    /// Exited non-zero but printed output that was read (macOS `sysctl` with one unknown OID); `message`
+    /// says what failed.
+    Partial,
     /// Not run, because it does not apply to this OS or the transport did not provide it.
     Skipped,
 }

@@ -126,6 +126,19 @@ impl<'a> Recorder<'a> {
                 self.report(spec, SectionStatus::PermissionDenied, Some(126), Some(m));
                 None
             }
+            Some(code) if spec.partial_ok && !sec.stdout.trim().is_empty() => {
+                let what = format!("exit status {code}");
+                let m = match stderr_summary(&sec.stderr) {
+                    Some(l) => format!("{what}: {l}"),
+                    None => what,
+                };
+                self.report(spec, SectionStatus::Partial, Some(code), Some(m.clone()));
+                self.warn(
+                    spec,
+                    format!("{}: partial output ({m}); the rest was read", spec.name),
+                );
+                Some(sec.stdout.as_str())
+            }
             code => {
                 let status = if denied {
                     SectionStatus::PermissionDenied
@@ -154,7 +167,7 @@ impl<'a> Recorder<'a> {
         exit_code: Option<i32>,
         message: Option<String>,
     ) {
-        let usable = matches!(status, SectionStatus::Ok)
+        let usable = matches!(status, SectionStatus::Ok | SectionStatus::Partial)
             || (status == SectionStatus::PermissionDenied && exit_code == Some(0));
         if spec.scope == Scope::Host && !usable {
             let expected = status == SectionStatus::Failed && !spec.warn_on_failure;
@@ -176,7 +189,12 @@ impl<'a> Recorder<'a> {
     }
 
     fn warn(&mut self, spec: &SectionSpec, warning: String) {
-        self.warnings.entry(spec.name).or_default().push(warning);
+        self.warn_as(spec.name, warning);
+    }
+
+    /// A warning about a fact rather than one section (kept under `key`).
+    fn warn_as(&mut self, key: &'static str, warning: String) {
+        self.warnings.entry(key).or_default().push(warning);
     }
 
     /// Withdraw the warnings of a section whose facts another source supplied.
@@ -190,6 +208,32 @@ impl<'a> Recorder<'a> {
             .and_then(|r| r.message.clone())
             .unwrap_or_default()
     }
+}
+
+/// The distinct non-empty lines of a section's stderr, joined with `; ` (at most five, each cut to 200
+/// characters), so a warning names every OID `sysctl` did not know.
+fn stderr_summary(stderr: &str) -> Option<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    for l in stderr.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let l: String = l.chars().take(200).collect();
+        if lines.contains(&l) {
+            continue;
+        }
+        if lines.len() < 5 {
+            lines.push(l);
+        } else {
+            more = more.saturating_add(1);
+        }
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    let mut out = lines.join("; ");
+    if more > 0 {
+        out.push_str(&format!("; and {more} more"));
+    }
+    Some(out)
 }
 
 /// Build a snapshot from framed sections.
@@ -227,7 +271,7 @@ pub fn collect(sections: &Sections, ctx: &Context) -> Result<Snapshot, CollectEr
     let services = services(&mut facts, &rec);
     let mut snap = match family {
         OsFamily::Linux => assemble_linux(facts, &mut rec, &uname, ctx),
-        OsFamily::Macos => assemble_macos(facts, &uname, ctx),
+        OsFamily::Macos => assemble_macos(facts, &mut rec, &uname, ctx),
     };
     if snap.system_info.hostname.is_empty() {
         return Err(CollectError::Essential {
@@ -366,6 +410,12 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
             swap_bytes: meminfo.as_ref().and_then(|m| m.swap_bytes),
         },
     };
+    if uname.machine.trim().is_empty() {
+        rec.warn_as(
+            "architecture",
+            "architecture unknown (uname -m printed nothing); nix_system left empty".to_string(),
+        );
+    }
     let system_info = SystemInfo {
         hostname: short_host(&uname.nodename),
         model: dmi
@@ -405,7 +455,7 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
     snap
 }
 
-fn assemble_macos(f: Facts, uname: &Uname, ctx: &Context) -> Snapshot {
+fn assemble_macos(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context) -> Snapshot {
     let local_name = f.local_host_name;
     let sw = f.sw_vers;
     let sysctl = f.sysctl;
@@ -417,12 +467,21 @@ fn assemble_macos(f: Facts, uname: &Uname, ctx: &Context) -> Snapshot {
 
     let sc = sysctl.unwrap_or_default();
     let spx = sp.unwrap_or_default();
-    let arm64 = sc.arm64 || matches!(uname.machine.as_str(), "arm64" | "aarch64");
+    // Under Rosetta 2 `uname -m` says x86_64; `hw.optional.arm64` (when sysctl printed it) or the
+    // translation flag tell the truth.
+    let arm64 = sc.arm64 || translated || matches!(uname.machine.as_str(), "arm64" | "aarch64");
     let architecture = if arm64 {
         "arm64".to_string()
     } else {
         uname.machine.clone()
     };
+    if architecture.is_empty() {
+        rec.warn_as(
+            "architecture",
+            "architecture unknown (uname -m printed nothing and sysctl did not say); nix_system left empty"
+                .to_string(),
+        );
+    }
     let brand = sc
         .brand
         .clone()
@@ -456,6 +515,12 @@ fn assemble_macos(f: Facts, uname: &Uname, ctx: &Context) -> Snapshot {
         }
     });
     let total = sc.memsize.or(spx.memory_bytes).unwrap_or(0);
+    if total == 0 {
+        rec.warn_as(
+            "memory",
+            "memory unknown (neither sysctl hw.memsize nor system_profiler said)".to_string(),
+        );
+    }
     let cpu = Cpu {
         brand: brand.clone(),
         vendor,
@@ -710,5 +775,61 @@ mod tests {
         assert_eq!(got.sections["systemd"].status, SectionStatus::Failed);
         assert_eq!(got.sections["docker"].status, SectionStatus::Missing);
         assert!(got.http.is_none() && !got.sections.contains_key("services"));
+    }
+    #[test]
+    fn partial_sysctl_is_read_and_nothing_is_built_from_a_missing_part() {
+        let mut s = Sections::default();
+        s.map
+            .insert("uname".into(), sec("Darwin\nmac\n23.4.0\n\n", 0));
+        let mut sysctl = sec("hw.ncpu: 10\nhw.memsize: 17179869184\n", 1);
+        sysctl.stderr =
+            "sysctl: unknown oid 'machdep.cpu.vendor'\nsysctl: unknown oid 'machdep.cpu.model'\n\
+                         sysctl: unknown oid 'machdep.cpu.vendor'\n"
+                .into();
+        s.map.insert("sysctl".into(), sysctl);
+        let snap = collect(&s, &ctx()).unwrap();
+        let r = &snap.sections["sysctl"];
+        assert_eq!(r.status, SectionStatus::Partial);
+        assert_eq!(r.exit_code, Some(1));
+        assert_eq!(
+            r.message.as_deref(),
+            Some("exit status 1: sysctl: unknown oid 'machdep.cpu.vendor'; sysctl: unknown oid 'machdep.cpu.model'")
+        );
+        assert_eq!(snap.hardware.memory.total_bytes, 17_179_869_184);
+        assert_eq!(snap.hardware.cpu.logical_cpus, 10);
+        assert_eq!(snap.system_info.architecture, "");
+        assert_eq!(snap.system_info.nix_system, "");
+        assert!(snap
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("architecture unknown")));
+        assert!(snap
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("sysctl: partial output (exit status 1: sysctl: unknown oid")));
+
+        // The same run under Rosetta: uname lies, the translation flag does not.
+        s.map
+            .insert("uname".into(), sec("Darwin\nmac\n23.4.0\nx86_64\n", 0));
+        s.map.insert("rosetta".into(), sec("1\n", 0));
+        let snap = collect(&s, &ctx()).unwrap();
+        assert_eq!(snap.system_info.nix_system, "aarch64-darwin");
+        assert!(snap.hardware.cpu.translated);
+
+        // A failed sysctl without output is still a failure, and other sections never read failures.
+        let mut s = Sections::default();
+        s.map
+            .insert("uname".into(), sec("Darwin\nmac\n23.4.0\narm64\n", 0));
+        s.map.insert("sysctl".into(), sec("\n", 1));
+        s.map
+            .insert("sw_vers".into(), sec("ProductVersion: 14.1\n", 1));
+        let snap = collect(&s, &ctx()).unwrap();
+        assert_eq!(snap.sections["sysctl"].status, SectionStatus::Failed);
+        assert_eq!(snap.sections["sw_vers"].status, SectionStatus::Failed);
+        assert_eq!(snap.os.version, None);
+        assert!(snap
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("memory unknown")));
     }
 }

@@ -51,6 +51,12 @@ pub struct SectionSpec {
     pub producer: Producer,
     /// False when a failing run is expected on some hosts and not news (Rosetta's OID on Intel Macs).
     pub warn_on_failure: bool,
+    /// True when a non-zero exit can still come with usable output (one unknown `sysctl` OID): the
+    /// output is read, the section is `partial` and the warning names what failed.
+    pub partial_ok: bool,
+    /// True for a fallback the script frames only when another section failed (`nvidia_smi_csv`): its
+    /// absence is no news.
+    pub on_demand: bool,
     /// Parser and fold.
     pub fold: Fold,
 }
@@ -102,6 +108,8 @@ const fn host(
         scope: Scope::Host,
         producer: Producer::Script,
         warn_on_failure: true,
+        partial_ok: false,
+        on_demand: false,
         fold,
     }
 }
@@ -115,6 +123,8 @@ const fn service(name: &'static str, tool: &'static str, fold: Fold) -> SectionS
         scope: Scope::Services,
         producer: Producer::Script,
         warn_on_failure: false,
+        partial_ok: false,
+        on_demand: false,
         fold,
     }
 }
@@ -240,16 +250,20 @@ pub const SECTIONS: &[SectionSpec] = &[
             Ok(())
         },
     ),
-    host(
-        "sysctl",
-        MACOS,
-        "sysctl",
-        "cpu and memory details taken from system_profiler if available",
-        |t, f| {
-            f.sysctl = Some(sysctl::SysctlFacts::from_map(&sysctl::parse_sysctl(t)?));
-            Ok(())
-        },
-    ),
+    SectionSpec {
+        // `sysctl hw machdep kern` exits 1 when one OID is unknown or not permitted, and prints the rest.
+        partial_ok: true,
+        ..host(
+            "sysctl",
+            MACOS,
+            "sysctl",
+            "cpu and memory details taken from system_profiler if available",
+            |t, f| {
+                f.sysctl = Some(sysctl::SysctlFacts::from_map(&sysctl::parse_sysctl(t)?));
+                Ok(())
+            },
+        )
+    },
     SectionSpec {
         warn_on_failure: false,
         ..host(
