@@ -354,12 +354,28 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
     let sysfs = f.net_sysfs;
     // NVML, where hwinv could ask it, is the stable interface: its GPUs replace nvidia-smi's and make
     // nvidia-smi's absence or failure no news. No NVIDIA tool at all leaves the GPUs unknown, not none.
+    // When the XML is unusable the CSV query (asked only then) stands in for it, without CUDA version.
     let gpus = match f.nvml.filter(|g| !g.is_empty()) {
         Some(g) => {
             rec.unwarn("nvidia_smi");
+            rec.unwarn("nvidia_smi_csv");
             Some(g)
         }
-        None => f.nvidia_smi,
+        None => match (f.nvidia_smi, f.nvidia_smi_csv) {
+            (Some(g), _) => Some(g),
+            (None, Some(g)) => {
+                let why = rec.message("nvidia_smi");
+                rec.unwarn("nvidia_smi");
+                rec.warn_as(
+                    "nvidia_smi",
+                    format!(
+                        "nvidia_smi: {why}; gpus read from nvidia-smi --query-gpu instead (cuda version unknown)"
+                    ),
+                );
+                Some(g)
+            }
+            (None, None) => None,
+        },
     };
 
     let ci = cpuinfo.clone().unwrap_or_default();
@@ -831,5 +847,41 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w.starts_with("memory unknown")));
+    }
+    #[test]
+    fn broken_nvidia_xml_falls_back_to_csv() {
+        let mut s = Sections::default();
+        s.map
+            .insert("uname".into(), sec("Linux\nh\n6.1\nx86_64\n", 0));
+        s.map.insert(
+            "nvidia_smi".into(),
+            sec(
+                "<?xml version=\"1.0\" ?>\n<nvidia_smi_log>\n<gpu id=\"0\">",
+                0,
+            ),
+        );
+        let snap = collect(&s, &ctx()).unwrap();
+        assert_eq!(snap.gpus, None);
+        assert_eq!(snap.sections["nvidia_smi"].status, SectionStatus::Failed);
+        // Absent because the script did not need it: no news.
+        assert!(!snap.sections.contains_key("nvidia_smi_csv"));
+        s.map.insert(
+            "nvidia_smi_csv".into(),
+            sec(
+                "0, NVIDIA A10G, 23028, 535.54.03, GPU-aaaa, 00000000:00:1E.0\n",
+                0,
+            ),
+        );
+        let snap = collect(&s, &ctx()).unwrap();
+        let gpus = snap.gpus.unwrap();
+        assert_eq!(gpus.len(), 1);
+        assert_eq!(gpus[0].vram_bytes, Some(23028 << 20));
+        assert_eq!(gpus[0].cuda_version, None);
+        assert!(snap.warnings.iter().any(|w| w
+            .starts_with("nvidia_smi: cannot read nvidia_smi output: not XML")
+            && w.ends_with(
+                "gpus read from nvidia-smi --query-gpu instead (cuda version unknown)"
+            )));
+        assert!(!snap.warnings.iter().any(|w| w.ends_with("; gpus unknown")));
     }
 }

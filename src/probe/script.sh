@@ -158,7 +158,28 @@ sec_net_sysfs() {
 }
 sec_nvidia_smi() {
   need nvidia-smi || return
-  nvidia-smi -q -x
+  nvidia-smi -q -x >"$T/nvidia.xml"
+  r=$?
+  echo "$r" >"$T/nvidia.rc"
+  cat "$T/nvidia.xml"
+  return "$r"
+}
+# The CSV query is asked only when the XML one is not usable: nvidia-smi failed, the XML stops before its
+# closing tag, or it holds bytes outside printable ASCII (concurrent runs have put raw bytes in it).
+# Not after a timeout: a second query would hang the same way.
+nvidia_csv_needed() {
+  command -v nvidia-smi >/dev/null 2>&1 || return 1
+  [ -e "$T/$G.timeout" ] && return 1
+  r=1
+  [ -s "$T/nvidia.rc" ] && read -r r <"$T/nvidia.rc"
+  [ "$r" = 0 ] || return 0
+  grep -q '</nvidia_smi_log>' "$T/nvidia.xml" || return 0
+  LC_ALL=C grep -q '[^[:print:][:space:]]' "$T/nvidia.xml" && return 0
+  return 1
+}
+sec_nvidia_smi_csv() {
+  need nvidia-smi || return
+  nvidia-smi --query-gpu=index,name,memory.total,driver_version,uuid,pci.bus_id --format=csv,noheader,nounits
 }
 sec_mac_hostname() {
   need scutil || return
@@ -195,7 +216,10 @@ grp_linux_sys() {
   section firmware sec_firmware
 }
 grp_lsblk() { section lsblk sec_lsblk; }
-grp_nvidia() { section nvidia_smi sec_nvidia_smi; }
+grp_nvidia() {
+  section nvidia_smi sec_nvidia_smi
+  nvidia_csv_needed && section nvidia_smi_csv sec_nvidia_smi_csv
+}
 grp_darwin() {
   section uname sec_uname
   section hostname sec_mac_hostname

@@ -78,6 +78,7 @@ pub struct Facts {
     pub net_sysfs: Option<BTreeMap<String, net::NetSysfs>>,
     pub firmware: Option<Firmware>,
     pub nvidia_smi: Option<Vec<Gpu>>,
+    pub nvidia_smi_csv: Option<Vec<Gpu>>,
     pub nvml: Option<Vec<Gpu>>,
     pub local_host_name: Option<String>,
     pub sw_vers: Option<sw_vers::SwVers>,
@@ -222,6 +223,19 @@ pub const SECTIONS: &[SectionSpec] = &[
         f.nvidia_smi = Some(nvidia::parse_nvidia_smi_xml(t)?);
         Ok(())
     }),
+    SectionSpec {
+        on_demand: true,
+        ..host(
+            "nvidia_smi_csv",
+            LINUX,
+            "nvidia-smi",
+            "gpus unknown",
+            |t, f| {
+                f.nvidia_smi_csv = Some(nvidia::parse_nvidia_smi_csv(t)?);
+                Ok(())
+            },
+        )
+    },
     SectionSpec {
         producer: Producer::Native,
         ..host("nvml", LINUX, "libnvidia-ml", "gpus unknown", |t, f| {
@@ -400,5 +414,13 @@ mod tests {
             .iter()
             .all(|s| crate::model::names::valid_section_name(s.name)));
         assert_eq!(SECTIONS[0].name, "uname");
+    }
+    #[test]
+    fn csv_fallback_asks_for_the_fields_the_parser_reads() {
+        let want = format!("--query-gpu={} ", nvidia::CSV_FIELDS.join(","));
+        assert!(
+            super::super::SCRIPT.contains(&want),
+            "script must ask {want}"
+        );
     }
 }
