@@ -334,6 +334,9 @@ pub struct Gpu {
     pub cores: Option<u32>,
     /// MIG mode (`Enabled`/`Disabled`) where the GPU supports it.
     pub mig_mode: Option<String>,
+    /// Kernel driver (`amdgpu`, `i915`, `xe`, `nouveau`), for GPUs read from Linux DRM sysfs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
 }
 
 /// Outcome of one probe section.

@@ -13,7 +13,7 @@ use super::uname::{nix_system, Uname};
 use super::Sections;
 use crate::model::units::round_gib;
 use crate::model::{
-    Cpu, Hardware, Memory, NetworkInterface, OsFamily, OsInfo, SectionReport, SectionStatus,
+    Cpu, Gpu, Hardware, Memory, NetworkInterface, OsFamily, OsInfo, SectionReport, SectionStatus,
     Services, Snapshot, Source, SystemInfo, SCHEMA_VERSION,
 };
 use crate::text::{first_line, normalize_ws, strip_control_in_place, strip_control_opt};
@@ -377,6 +377,7 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
             (None, None) => None,
         },
     };
+    let gpus = merge_drm(gpus, f.drm, rec);
 
     let ci = cpuinfo.clone().unwrap_or_default();
     let (logical, physical, sockets, perf, eff) = match &topology {
@@ -469,6 +470,43 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
     snap.gpus = gpus;
     snap.firmware = f.firmware;
     snap
+}
+
+/// GPUs from NVIDIA's tools and from DRM sysfs together. NVML/nvidia-smi stay authoritative for NVIDIA
+/// cards (DRM's NVIDIA entries are dropped when they answered). DRM finding no card is "known: none"
+/// only when no NVIDIA tool is in doubt: nvidia-smi absent (missing, or not in this run) is no doubt,
+/// nvidia-smi failing is (a driver is installed), so that stays unknown.
+fn merge_drm(
+    nvidia: Option<Vec<Gpu>>,
+    drm: Option<Vec<Gpu>>,
+    rec: &mut Recorder<'_>,
+) -> Option<Vec<Gpu>> {
+    let Some(drm) = drm else {
+        return nvidia;
+    };
+    let others = drm.iter().filter(|g| g.vendor != "nvidia").cloned();
+    match nvidia {
+        Some(mut nv) => {
+            nv.extend(others);
+            Some(nv)
+        }
+        None => {
+            let nvidia_status = rec.reports.get("nvidia_smi").map(|r| r.status);
+            let in_doubt = !matches!(
+                nvidia_status,
+                None | Some(SectionStatus::Missing | SectionStatus::Skipped)
+            );
+            if drm.is_empty() && in_doubt {
+                return None;
+            }
+            // nvidia-smi's absence told nothing DRM did not: no "gpus unknown" unless DRM saw an NVIDIA
+            // card that only nvidia-smi could size.
+            if !in_doubt && !drm.iter().any(|g| g.vendor == "nvidia") {
+                rec.unwarn("nvidia_smi");
+            }
+            Some(drm)
+        }
+    }
 }
 
 fn assemble_macos(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context) -> Snapshot {
@@ -645,6 +683,7 @@ fn sanitize(snap: &mut Snapshot) {
             &mut g.uuid,
             &mut g.pci_bus_id,
             &mut g.mig_mode,
+            &mut g.driver,
         ] {
             strip_control_opt(s);
         }
@@ -883,5 +922,47 @@ mod tests {
                 "gpus read from nvidia-smi --query-gpu instead (cuda version unknown)"
             )));
         assert!(!snap.warnings.iter().any(|w| w.ends_with("; gpus unknown")));
+    }
+    #[test]
+    fn drm_gpus_merge_with_nvidia_and_empty_drm_means_none_only_without_doubt() {
+        let amd = "/sys/class/drm/card0/device/uevent:DRIVER=amdgpu\n\
+                   /sys/class/drm/card0/device/uevent:PCI_ID=1002:744C\n\
+                   /sys/class/drm/card0/device/mem_info_vram_total:25753026560\n\
+                   /sys/class/drm/card1/device/uevent:DRIVER=nvidia\n\
+                   /sys/class/drm/card1/device/uevent:PCI_ID=10DE:2204\n";
+        let xml = "<nvidia_smi_log><gpu id=\"0\"><product_name>NVIDIA GeForce RTX 3090</product_name>\
+                   <fb_memory_usage><total>24576 MiB</total></fb_memory_usage></gpu></nvidia_smi_log>";
+        let base = || {
+            let mut s = Sections::default();
+            s.map
+                .insert("uname".into(), sec("Linux\nh\n6.1\nx86_64\n", 0));
+            s
+        };
+        // nvidia-smi authoritative for the NVIDIA card; DRM adds the AMD one; no double count.
+        let mut s = base();
+        s.map.insert("drm".into(), sec(amd, 0));
+        s.map.insert("nvidia_smi".into(), sec(xml, 0));
+        let g = collect(&s, &ctx()).unwrap().gpus.unwrap();
+        let names: Vec<&str> = g.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["NVIDIA GeForce RTX 3090", "AMD GPU 1002:744c"]);
+        // nvidia-smi missing: DRM's word stands, its NVIDIA card included (size unknown).
+        let mut s = base();
+        s.map.insert("drm".into(), sec(amd, 0));
+        s.map.insert("nvidia_smi".into(), sec("", 127));
+        let snap = collect(&s, &ctx()).unwrap();
+        assert_eq!(snap.gpus.as_ref().map(Vec::len), Some(2));
+        assert!(snap.warnings.iter().any(|w| w.starts_with("nvidia_smi:")));
+        // No card and no NVIDIA tool: known none, and nvidia-smi's absence is no news.
+        let mut s = base();
+        s.map.insert("drm".into(), sec("", 0));
+        s.map.insert("nvidia_smi".into(), sec("", 127));
+        let snap = collect(&s, &ctx()).unwrap();
+        assert_eq!(snap.gpus, Some(vec![]));
+        assert!(!snap.warnings.iter().any(|w| w.starts_with("nvidia_smi:")));
+        // No card but nvidia-smi failed: a driver is there, so GPUs stay unknown.
+        let mut s = base();
+        s.map.insert("drm".into(), sec("", 0));
+        s.map.insert("nvidia_smi".into(), sec("", 9));
+        assert_eq!(collect(&s, &ctx()).unwrap().gpus, None);
     }
 }

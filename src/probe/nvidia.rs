@@ -122,6 +122,7 @@ pub fn parse_nvidia_smi_xml(text: &str) -> Result<Vec<Gpu>, ParseError> {
             mig_mode: child(g, "mig_mode")
                 .and_then(|m| child_text(m, "current_mig"))
                 .and_then(value),
+            driver: None,
         });
     }
     Ok(gpus)
@@ -283,6 +284,7 @@ pub fn parse_nvidia_smi_csv_fields(text: &str, fields: &[&str]) -> Result<Vec<Gp
             pci_bus_id: get(i_bus),
             cores: None,
             mig_mode: None,
+            driver: None,
         });
         row_no = row_no.saturating_add(1);
     }

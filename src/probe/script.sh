@@ -144,6 +144,18 @@ sec_firmware() {
   done
   return 0
 }
+# GPUs the kernel drives (AMD, Intel, any vendor; NVIDIA only with nvidia-drm or nouveau): each card's PCI
+# ids, uevent (driver, PCI_ID, slot) and amdgpu's VRAM size, in one grep. cardN and cardNN only, not the
+# connectors (card0-HDMI-A-1). No /sys/class/drm: no card, empty output.
+sec_drm() {
+  d=/sys/class/drm
+  [ -d $d ] || return 0
+  set --
+  for f in vendor device uevent mem_info_vram_total product_name; do
+    set -- "$@" $d/card[0-9]/device/$f $d/card[0-9][0-9]/device/$f
+  done
+  show "$@"
+}
 sec_lsblk() {
   need lsblk || return
   lsblk -J -b -d -o NAME,SIZE,TYPE,MODEL,SERIAL,TRAN,ROTA,RM,VENDOR 2>/dev/null || lsblk -J -b -d
@@ -214,6 +226,7 @@ grp_linux_sys() {
   section dmi sec_dmi
   section net_sysfs sec_net_sysfs
   section firmware sec_firmware
+  section drm sec_drm
 }
 grp_lsblk() { section lsblk sec_lsblk; }
 grp_nvidia() {

@@ -5,7 +5,7 @@
 //! recorder in [`super::collect`] does the rest (status, warning, "not installed", "timed out").
 //! A test checks this table against the `section` lines of the script.
 
-use super::linux::{cpu, disk, dmi, firmware, memory, net, os_release};
+use super::linux::{cpu, disk, dmi, drm, firmware, memory, net, os_release};
 use super::macos::{self, sw_vers, sysctl};
 use super::services::{docker, http, systemd};
 use super::{nvidia, ParseError};
@@ -80,6 +80,7 @@ pub struct Facts {
     pub nvidia_smi: Option<Vec<Gpu>>,
     pub nvidia_smi_csv: Option<Vec<Gpu>>,
     pub nvml: Option<Vec<Gpu>>,
+    pub drm: Option<Vec<Gpu>>,
     pub local_host_name: Option<String>,
     pub sw_vers: Option<sw_vers::SwVers>,
     pub sysctl: Option<sysctl::SysctlFacts>,
@@ -243,6 +244,16 @@ pub const SECTIONS: &[SectionSpec] = &[
             Ok(())
         })
     },
+    host(
+        "drm",
+        LINUX,
+        "drm",
+        "gpus other than NVIDIA's unknown",
+        |t, f| {
+            f.drm = Some(drm::parse_drm(t)?);
+            Ok(())
+        },
+    ),
     // macOS
     host(
         "hostname",

@@ -206,3 +206,116 @@ fn topology_from_sibling_lists_matches_lscpu() {
         insta::assert_yaml_snapshot!(format!("topology_{name}"), topo);
     }
 }
+
+/// The `drm` section as `script.sh` prints it (`grep -H ''` over each card's files) for a sysfs tree.
+fn drm_section(sys_class_drm: &Path) -> String {
+    let mut cards: Vec<PathBuf> = fs::read_dir(sys_class_drm)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cards.sort();
+    let mut out = String::new();
+    for file in [
+        "vendor",
+        "device",
+        "uevent",
+        "mem_info_vram_total",
+        "product_name",
+    ] {
+        for card in &cards {
+            let name = card.file_name().unwrap().to_string_lossy();
+            let Ok(text) = fs::read_to_string(card.join("device").join(file)) else {
+                continue;
+            };
+            for line in text.lines() {
+                out.push_str(&format!("/sys/class/drm/{name}/device/{file}:{line}\n"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn drm_amdgpu_and_i915_cards() {
+    // prometheus/procfs's sysfs fixture: card0 an AMD Vega 10 (amdgpu), card1 an Intel Kaby Lake-R
+    // (i915) whose directory has only `uevent` (ids from PCI_ID).
+    let tree = odd().join("gpu/procfs-class-ttar-unpacked/sys/class/drm");
+    let gpus = hwinv::probe::linux::drm::parse_drm(&drm_section(&tree)).unwrap();
+    let got: Vec<_> = gpus
+        .iter()
+        .map(|g| {
+            (
+                g.index,
+                g.name.as_str(),
+                g.vendor.as_str(),
+                g.vram_bytes,
+                g.driver.as_deref(),
+                g.pci_bus_id.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                0,
+                "AMD GPU 1002:687f",
+                "amd",
+                Some(8_573_157_376),
+                Some("amdgpu"),
+                Some("0000:09:00.0")
+            ),
+            (
+                1,
+                "Intel GPU 8086:5917",
+                "intel",
+                None,
+                Some("i915"),
+                Some("0000:00:02.0")
+            ),
+        ]
+    );
+    insta::assert_yaml_snapshot!(gpus);
+}
+
+#[test]
+fn drm_section_captures() {
+    // Real `drm` sections captured with `hwinv capture` (see tests/fixtures/sections/README.md).
+    insta::glob!("../fixtures/sections/drm", "*.out", |p| {
+        let text = fs::read_to_string(p).unwrap();
+        insta::assert_yaml_snapshot!(hwinv::probe::linux::drm::parse_drm(&text).unwrap());
+    });
+}
+
+#[test]
+fn cpu_topology_section_captures() {
+    insta::glob!("../fixtures/sections/cpu_topology", "*.out", |p| {
+        let text = fs::read_to_string(p).unwrap();
+        insta::assert_yaml_snapshot!(cpu::parse_cpu_topology(&text).unwrap());
+    });
+}
+
+#[test]
+fn odd_host_captures() {
+    let ctx = hwinv::probe::Context {
+        collected_at: "2026-01-01T00:00:00Z".to_string(),
+        source: hwinv::model::Source {
+            transport: "replay".to_string(),
+            target: None,
+        },
+        generator: "hwinv test".to_string(),
+    };
+    let mut dirs: Vec<PathBuf> = fs::read_dir(odd().join("hosts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert_eq!(dirs.len(), 3, "{dirs:?}");
+    for dir in dirs {
+        let host = dir.file_name().unwrap().to_string_lossy().to_string();
+        let sections = hwinv::store::capture::read_capture(&dir).unwrap();
+        let snap = hwinv::probe::collect(&sections, &ctx).unwrap_or_else(|e| panic!("{host}: {e}"));
+        insta::assert_yaml_snapshot!(format!("odd_host_{host}"), snap);
+    }
+}

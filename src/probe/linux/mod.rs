@@ -6,6 +6,7 @@
 pub mod cpu;
 pub mod disk;
 pub mod dmi;
+pub mod drm;
 pub mod firmware;
 pub mod memory;
 pub mod net;
