@@ -169,6 +169,26 @@ const TOPOLOGY_ORACLES: &[Oracle] = &[
     ("s390x/util-linux-s390-kvm-lscpu-expected.txt", "Core", 3, 3, 3, 1, None),
     // Sparse ids 6,7,10,11,14,15; Socket(s) 6.
     ("sparc/util-linux-sparc64-lscpu-expected.txt", "Core", 6, 6, 6, 1, None),
+    // POWER9 SMT off: CPU(s) 128, every 4th on-line, Thread 1, Core/socket 16, Socket(s) 2.
+    (
+        "power/ohai-power9-powernv-smtoff-lscpu-p.txt",
+        "Core",
+        32,
+        32,
+        2,
+        1,
+        Some("1-3,5-7,9-11,13-15,17-19,21-23,25-27,29-31,33-35,37-39,41-43,45-47,49-51,53-55,57-59,61-63,65-67,69-71,73-75,77-79,81-83,85-87,89-91,93-95,97-99,101-103,105-107,109-111,113-115,117-119,121-123,125-127"),
+    ),
+    // z15 KVM guest (ohai): 4 CPUs, 1 core per socket, Drawer(s) 4.
+    ("s390x/ohai-s390x-kvm-z15-lscpu-p.txt", "Core", 4, 4, 4, 1, None),
+    // z/VM guest: 4 CPUs, Book(s) 4 of one one-core socket each.
+    ("s390x/util-linux-s390-zvm-lscpu-expected.txt", "Core", 4, 4, 4, 1, None),
+    // Nested KVM: 2 CPUs, Drawer(s) 2.
+    ("s390x/util-linux-s390-nested-virt-lscpu-expected.txt", "Core", 2, 2, 2, 1, None),
+    // LPAR with drawers: 8 CPUs, one thread each; lscpu's logical table has sockets 0,0,1,1,1,1,1,1.
+    ("s390x/util-linux-s390-lpar-drawer-lscpu-expected.txt", "Core", 8, 8, 2, 1, None),
+    // UltraSparc T1: 24 on-line, Off-line 24-31, Thread(s) per core 4, 1 core per socket, 6 sockets.
+    ("sparc/util-linux-sparc64-UltraSparc-T1-lscpu-expected.txt", "Core", 24, 6, 6, 4, Some("24-31")),
     // KVM on 3C6000: 32 vCPUs, 32 sockets.
     ("loongarch/util-linux-loongarch-kvm_on_loongson_3c6000-lscpu-expected.txt", "Core", 32, 32, 32, 1, None),
     // 3A5000-HV: 4 cores, 1 socket.
