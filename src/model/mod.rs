@@ -312,7 +312,8 @@ pub struct NetworkInterface {
 /// A GPU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gpu {
-    /// Index as the vendor tool numbers it.
+    /// Index as the vendor tool numbers it (nvidia-smi/NVML index; the DRM card number, `cardN`, for GPUs
+    /// read from Linux sysfs).
     pub index: u32,
     /// Product name (`NVIDIA A100-SXM4-80GB`, `Apple M1 Pro`).
     pub name: String,
