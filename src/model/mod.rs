@@ -194,10 +194,11 @@ pub struct CpuLayout {
     /// Hardware threads per core (1 with SMT off or absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads_per_core: Option<u32>,
-    /// CPU clusters (`cluster_cpus_list` sets: big.LITTLE clusters, shared-L2 groups).
+    /// CPU clusters (`cluster_cpus_list` sets: big.LITTLE clusters, shared-L2 groups); absent when every
+    /// core is its own cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clusters: Option<u32>,
-    /// Dies across all sockets.
+    /// Dies across all sockets; absent when each socket is one die.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dies: Option<u32>,
     /// Books (s390).

@@ -719,6 +719,11 @@ pub fn parse_cpu_topology(text: &str) -> Result<Option<CpuTopology>, ParseError>
         }
         _ => (None, None),
     };
+    let physical_cores = count_cores(&cpus);
+    // Only layers that group something are worth a field: a cluster per core (what x86 kernels print)
+    // or a die per socket says nothing beyond cores and sockets.
+    let clusters = clusters.filter(|&c| c < physical_cores);
+    let dies = dies.filter(|&d| d > sockets);
     let offline = present
         .as_ref()
         .map(|p| {
@@ -730,7 +735,7 @@ pub fn parse_cpu_topology(text: &str) -> Result<Option<CpuTopology>, ParseError>
         .map(|o| format_cpu_list(&o));
     Ok(Some(CpuTopology {
         logical_cpus: u32::try_from(online_set.len()).unwrap_or(u32::MAX),
-        physical_cores: count_cores(&cpus),
+        physical_cores,
         sockets,
         performance_cores,
         efficiency_cores,
@@ -889,5 +894,28 @@ mod tests {
         let c = parse_cpuinfo(ampere).unwrap();
         assert_eq!(c.brand.as_deref(), Some("Ampere Ampere-1 + part 0xfff"));
         assert!(parse_cpuinfo("# processors : 0\nvendor_id : IBM/S390\n").is_err());
+    }
+    #[test]
+    fn topology_clusters_and_dies_only_when_they_group() {
+        // A big.LITTLE-style chip: one package, clusters 0-3 and 4-7, package ids per cluster (which
+        // must not make two sockets), and two dies.
+        let mut t = String::new();
+        for cpu in 0..8 {
+            let d = format!("/sys/devices/system/cpu/cpu{cpu}/topology");
+            let (cluster, die) = if cpu < 4 { ("0-3", 0) } else { ("4-7", 1) };
+            t.push_str(&format!(
+                "{d}/physical_package_id:{die}\n{d}/thread_siblings_list:{cpu}\n{d}/core_siblings_list:0-7\n\
+                 {d}/cluster_cpus_list:{cluster}\n{d}/die_id:{die}\n"
+            ));
+        }
+        let topo = parse_cpu_topology(&t).unwrap().unwrap();
+        assert_eq!((topo.physical_cores, topo.sockets), (8, 1));
+        assert_eq!((topo.layout.clusters, topo.layout.dies), (Some(2), Some(2)));
+        // One cluster per core, one die per socket: nothing to say.
+        let t = "/sys/devices/system/cpu/cpu0/topology/thread_siblings_list:0\n\
+                 /sys/devices/system/cpu/cpu0/topology/cluster_cpus_list:0\n\
+                 /sys/devices/system/cpu/cpu0/topology/die_id:0\n";
+        let topo = parse_cpu_topology(t).unwrap().unwrap();
+        assert_eq!((topo.layout.clusters, topo.layout.dies), (None, None));
     }
 }
