@@ -299,9 +299,10 @@ fn failures(checks: &[Check]) -> Vec<String> {
 pub fn evaluate(snap: &Snapshot, profile: &Profile, rules: &ReadinessRules) -> Verdict {
     let v = vram(snap, rules.unified_memory_vram_percent);
     let mut checks = Vec::new();
+    // "VRAM 0 GB < 12 GB" needs no note: the host is known to have no GPU (the summary line says so).
     let detail = match v.source {
-        VramSource::Unified | VramSource::Unknown | VramSource::None => Some(v.note.as_str()),
-        VramSource::Dedicated => None,
+        VramSource::Unified | VramSource::Unknown => Some(v.note.as_str()),
+        VramSource::Dedicated | VramSource::None => None,
     };
     if let Some(min) = profile.min_vram_gb {
         checks.push(gb_check("vram", "VRAM", min, v.largest_gb, detail));

@@ -35,6 +35,7 @@ pub fn local_gpus() -> Option<Vec<Gpu>> {
             pci_bus_id: dev.pci_info().ok().map(|p| p.bus_id),
             cores: None,
             mig_mode: None,
+            driver: None,
         });
     }
     Some(gpus)

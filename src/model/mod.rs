@@ -188,6 +188,38 @@ pub struct Cpu {
     pub perf_levels: Vec<PerfLevel>,
     /// True when the probe itself ran under Rosetta 2 translation (the facts are corrected for it).
     pub translated: bool,
+    /// How the CPUs are laid out, counted from sysfs as lscpu counts them (Linux); absent without sysfs
+    /// topology and in older snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<CpuLayout>,
+}
+
+/// CPU layout details beyond sockets and cores (Linux sysfs topology). Every field is absent when the
+/// kernel does not say it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuLayout {
+    /// Hardware threads per core (1 with SMT off or absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<u32>,
+    /// CPU clusters (`cluster_cpus_list` sets: big.LITTLE clusters, shared-L2 groups); absent when every
+    /// core is its own cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<u32>,
+    /// Dies across all sockets; absent when each socket is one die.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dies: Option<u32>,
+    /// Books (s390).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub books: Option<u32>,
+    /// Drawers (s390).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawers: Option<u32>,
+    /// CPUs present, online or not (the `present` list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub present_cpus: Option<u32>,
+    /// Offline CPUs in the kernel's list syntax (`0,6-7`); absent when all present CPUs are online.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_cpus: Option<String>,
 }
 
 /// One Apple Silicon performance level.
@@ -288,7 +320,8 @@ pub struct NetworkInterface {
 /// A GPU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gpu {
-    /// Index as the vendor tool numbers it.
+    /// Index as the vendor tool numbers it (nvidia-smi/NVML index; the DRM card number, `cardN`, for GPUs
+    /// read from Linux sysfs).
     pub index: u32,
     /// Product name (`NVIDIA A100-SXM4-80GB`, `Apple M1 Pro`).
     pub name: String,
@@ -310,6 +343,9 @@ pub struct Gpu {
     pub cores: Option<u32>,
     /// MIG mode (`Enabled`/`Disabled`) where the GPU supports it.
     pub mig_mode: Option<String>,
+    /// Kernel driver (`amdgpu`, `i915`, `xe`, `nouveau`), for GPUs read from Linux DRM sysfs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
 }
 
 /// Outcome of one probe section.
@@ -326,6 +362,9 @@ pub enum SectionStatus {
     TimedOut,
     /// Ran and failed, or printed output that could not be read.
     Failed,
+    /// Exited non-zero but printed output that was read (macOS `sysctl` with one unknown OID); `message`
+    /// says what failed.
+    Partial,
     /// Not run, because it does not apply to this OS or the transport did not provide it.
     Skipped,
 }

@@ -13,7 +13,7 @@ use super::uname::{nix_system, Uname};
 use super::Sections;
 use crate::model::units::round_gib;
 use crate::model::{
-    Cpu, Hardware, Memory, NetworkInterface, OsFamily, OsInfo, SectionReport, SectionStatus,
+    Cpu, Gpu, Hardware, Memory, NetworkInterface, OsFamily, OsInfo, SectionReport, SectionStatus,
     Services, Snapshot, Source, SystemInfo, SCHEMA_VERSION,
 };
 use crate::text::{first_line, normalize_ws, strip_control_in_place, strip_control_opt};
@@ -126,6 +126,19 @@ impl<'a> Recorder<'a> {
                 self.report(spec, SectionStatus::PermissionDenied, Some(126), Some(m));
                 None
             }
+            Some(code) if spec.partial_ok && !sec.stdout.trim().is_empty() => {
+                let what = format!("exit status {code}");
+                let m = match stderr_summary(&sec.stderr) {
+                    Some(l) => format!("{what}: {l}"),
+                    None => what,
+                };
+                self.report(spec, SectionStatus::Partial, Some(code), Some(m.clone()));
+                self.warn(
+                    spec,
+                    format!("{}: partial output ({m}); the rest was read", spec.name),
+                );
+                Some(sec.stdout.as_str())
+            }
             code => {
                 let status = if denied {
                     SectionStatus::PermissionDenied
@@ -154,7 +167,7 @@ impl<'a> Recorder<'a> {
         exit_code: Option<i32>,
         message: Option<String>,
     ) {
-        let usable = matches!(status, SectionStatus::Ok)
+        let usable = matches!(status, SectionStatus::Ok | SectionStatus::Partial)
             || (status == SectionStatus::PermissionDenied && exit_code == Some(0));
         if spec.scope == Scope::Host && !usable {
             let expected = status == SectionStatus::Failed && !spec.warn_on_failure;
@@ -176,7 +189,12 @@ impl<'a> Recorder<'a> {
     }
 
     fn warn(&mut self, spec: &SectionSpec, warning: String) {
-        self.warnings.entry(spec.name).or_default().push(warning);
+        self.warn_as(spec.name, warning);
+    }
+
+    /// A warning about a fact rather than one section (kept under `key`).
+    fn warn_as(&mut self, key: &'static str, warning: String) {
+        self.warnings.entry(key).or_default().push(warning);
     }
 
     /// Withdraw the warnings of a section whose facts another source supplied.
@@ -190,6 +208,32 @@ impl<'a> Recorder<'a> {
             .and_then(|r| r.message.clone())
             .unwrap_or_default()
     }
+}
+
+/// The distinct non-empty lines of a section's stderr, joined with `; ` (at most five, each cut to 200
+/// characters), so a warning names every OID `sysctl` did not know.
+fn stderr_summary(stderr: &str) -> Option<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    for l in stderr.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let l: String = l.chars().take(200).collect();
+        if lines.contains(&l) {
+            continue;
+        }
+        if lines.len() < 5 {
+            lines.push(l);
+        } else {
+            more = more.saturating_add(1);
+        }
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    let mut out = lines.join("; ");
+    if more > 0 {
+        out.push_str(&format!("; and {more} more"));
+    }
+    Some(out)
 }
 
 /// Build a snapshot from framed sections.
@@ -227,7 +271,7 @@ pub fn collect(sections: &Sections, ctx: &Context) -> Result<Snapshot, CollectEr
     let services = services(&mut facts, &rec);
     let mut snap = match family {
         OsFamily::Linux => assemble_linux(facts, &mut rec, &uname, ctx),
-        OsFamily::Macos => assemble_macos(facts, &uname, ctx),
+        OsFamily::Macos => assemble_macos(facts, &mut rec, &uname, ctx),
     };
     if snap.system_info.hostname.is_empty() {
         return Err(CollectError::Essential {
@@ -311,13 +355,30 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
     let sysfs = f.net_sysfs;
     // NVML, where hwinv could ask it, is the stable interface: its GPUs replace nvidia-smi's and make
     // nvidia-smi's absence or failure no news. No NVIDIA tool at all leaves the GPUs unknown, not none.
+    // When the XML is unusable the CSV query (asked only then) stands in for it, without CUDA version.
     let gpus = match f.nvml.filter(|g| !g.is_empty()) {
         Some(g) => {
             rec.unwarn("nvidia_smi");
+            rec.unwarn("nvidia_smi_csv");
             Some(g)
         }
-        None => f.nvidia_smi,
+        None => match (f.nvidia_smi, f.nvidia_smi_csv) {
+            (Some(g), _) => Some(g),
+            (None, Some(g)) => {
+                let why = rec.message("nvidia_smi");
+                rec.unwarn("nvidia_smi");
+                rec.warn_as(
+                    "nvidia_smi",
+                    format!(
+                        "nvidia_smi: {why}; gpus read from nvidia-smi --query-gpu instead (cuda version unknown)"
+                    ),
+                );
+                Some(g)
+            }
+            (None, None) => None,
+        },
     };
+    let gpus = merge_drm(gpus, f.drm, rec);
 
     let ci = cpuinfo.clone().unwrap_or_default();
     let (logical, physical, sockets, perf, eff) = match &topology {
@@ -354,6 +415,7 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
         efficiency_cores: eff,
         perf_levels: Vec::new(),
         translated: false,
+        layout: topology.as_ref().map(|t| t.layout.clone()),
     };
     let hardware = Hardware {
         cpu_type: brand,
@@ -366,6 +428,12 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
             swap_bytes: meminfo.as_ref().and_then(|m| m.swap_bytes),
         },
     };
+    if uname.machine.trim().is_empty() {
+        rec.warn_as(
+            "architecture",
+            "architecture unknown (uname -m printed nothing); nix_system left empty".to_string(),
+        );
+    }
     let system_info = SystemInfo {
         hostname: short_host(&uname.nodename),
         model: dmi
@@ -418,7 +486,44 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
     snap
 }
 
-fn assemble_macos(f: Facts, uname: &Uname, ctx: &Context) -> Snapshot {
+/// GPUs from NVIDIA's tools and from DRM sysfs together. NVML/nvidia-smi stay authoritative for NVIDIA
+/// cards (DRM's NVIDIA entries are dropped when they answered). DRM finding no card is "known: none"
+/// only when no NVIDIA tool is in doubt: nvidia-smi absent (missing, or not in this run) is no doubt,
+/// nvidia-smi failing is (a driver is installed), so that stays unknown.
+fn merge_drm(
+    nvidia: Option<Vec<Gpu>>,
+    drm: Option<Vec<Gpu>>,
+    rec: &mut Recorder<'_>,
+) -> Option<Vec<Gpu>> {
+    let Some(drm) = drm else {
+        return nvidia;
+    };
+    let others = drm.iter().filter(|g| g.vendor != "nvidia").cloned();
+    match nvidia {
+        Some(mut nv) => {
+            nv.extend(others);
+            Some(nv)
+        }
+        None => {
+            let nvidia_status = rec.reports.get("nvidia_smi").map(|r| r.status);
+            let in_doubt = !matches!(
+                nvidia_status,
+                None | Some(SectionStatus::Missing | SectionStatus::Skipped)
+            );
+            if drm.is_empty() && in_doubt {
+                return None;
+            }
+            // nvidia-smi's absence told nothing DRM did not: no "gpus unknown" unless DRM saw an NVIDIA
+            // card that only nvidia-smi could size.
+            if !in_doubt && !drm.iter().any(|g| g.vendor == "nvidia") {
+                rec.unwarn("nvidia_smi");
+            }
+            Some(drm)
+        }
+    }
+}
+
+fn assemble_macos(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context) -> Snapshot {
     let local_name = f.local_host_name;
     let sw = f.sw_vers;
     let sysctl = f.sysctl;
@@ -430,12 +535,21 @@ fn assemble_macos(f: Facts, uname: &Uname, ctx: &Context) -> Snapshot {
 
     let sc = sysctl.unwrap_or_default();
     let spx = sp.unwrap_or_default();
-    let arm64 = sc.arm64 || matches!(uname.machine.as_str(), "arm64" | "aarch64");
+    // Under Rosetta 2 `uname -m` says x86_64; `hw.optional.arm64` (when sysctl printed it) or the
+    // translation flag tell the truth.
+    let arm64 = sc.arm64 || translated || matches!(uname.machine.as_str(), "arm64" | "aarch64");
     let architecture = if arm64 {
         "arm64".to_string()
     } else {
         uname.machine.clone()
     };
+    if architecture.is_empty() {
+        rec.warn_as(
+            "architecture",
+            "architecture unknown (uname -m printed nothing and sysctl did not say); nix_system left empty"
+                .to_string(),
+        );
+    }
     let brand = sc
         .brand
         .clone()
@@ -469,6 +583,12 @@ fn assemble_macos(f: Facts, uname: &Uname, ctx: &Context) -> Snapshot {
         }
     });
     let total = sc.memsize.or(spx.memory_bytes).unwrap_or(0);
+    if total == 0 {
+        rec.warn_as(
+            "memory",
+            "memory unknown (neither sysctl hw.memsize nor system_profiler said)".to_string(),
+        );
+    }
     let cpu = Cpu {
         brand: brand.clone(),
         vendor,
@@ -479,6 +599,7 @@ fn assemble_macos(f: Facts, uname: &Uname, ctx: &Context) -> Snapshot {
         efficiency_cores: eff,
         perf_levels: sc.perf_levels.clone(),
         translated,
+        layout: None,
     };
     let hardware = Hardware {
         cpu_type: brand,
@@ -576,6 +697,7 @@ fn sanitize(snap: &mut Snapshot) {
             &mut g.uuid,
             &mut g.pci_bus_id,
             &mut g.mig_mode,
+            &mut g.driver,
         ] {
             strip_control_opt(s);
         }
@@ -722,5 +844,139 @@ mod tests {
         assert_eq!(got.sections["systemd"].status, SectionStatus::Failed);
         assert_eq!(got.sections["docker"].status, SectionStatus::Missing);
         assert!(got.http.is_none() && !got.sections.contains_key("services"));
+    }
+    #[test]
+    fn partial_sysctl_is_read_and_nothing_is_built_from_a_missing_part() {
+        let mut s = Sections::default();
+        s.map
+            .insert("uname".into(), sec("Darwin\nmac\n23.4.0\n\n", 0));
+        let mut sysctl = sec("hw.ncpu: 10\nhw.memsize: 17179869184\n", 1);
+        sysctl.stderr =
+            "sysctl: unknown oid 'machdep.cpu.vendor'\nsysctl: unknown oid 'machdep.cpu.model'\n\
+                         sysctl: unknown oid 'machdep.cpu.vendor'\n"
+                .into();
+        s.map.insert("sysctl".into(), sysctl);
+        let snap = collect(&s, &ctx()).unwrap();
+        let r = &snap.sections["sysctl"];
+        assert_eq!(r.status, SectionStatus::Partial);
+        assert_eq!(r.exit_code, Some(1));
+        assert_eq!(
+            r.message.as_deref(),
+            Some("exit status 1: sysctl: unknown oid 'machdep.cpu.vendor'; sysctl: unknown oid 'machdep.cpu.model'")
+        );
+        assert_eq!(snap.hardware.memory.total_bytes, 17_179_869_184);
+        assert_eq!(snap.hardware.cpu.logical_cpus, 10);
+        assert_eq!(snap.system_info.architecture, "");
+        assert_eq!(snap.system_info.nix_system, "");
+        assert!(snap
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("architecture unknown")));
+        assert!(snap
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("sysctl: partial output (exit status 1: sysctl: unknown oid")));
+
+        // The same run under Rosetta: uname lies, the translation flag does not.
+        s.map
+            .insert("uname".into(), sec("Darwin\nmac\n23.4.0\nx86_64\n", 0));
+        s.map.insert("rosetta".into(), sec("1\n", 0));
+        let snap = collect(&s, &ctx()).unwrap();
+        assert_eq!(snap.system_info.nix_system, "aarch64-darwin");
+        assert!(snap.hardware.cpu.translated);
+
+        // A failed sysctl without output is still a failure, and other sections never read failures.
+        let mut s = Sections::default();
+        s.map
+            .insert("uname".into(), sec("Darwin\nmac\n23.4.0\narm64\n", 0));
+        s.map.insert("sysctl".into(), sec("\n", 1));
+        s.map
+            .insert("sw_vers".into(), sec("ProductVersion: 14.1\n", 1));
+        let snap = collect(&s, &ctx()).unwrap();
+        assert_eq!(snap.sections["sysctl"].status, SectionStatus::Failed);
+        assert_eq!(snap.sections["sw_vers"].status, SectionStatus::Failed);
+        assert_eq!(snap.os.version, None);
+        assert!(snap
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("memory unknown")));
+    }
+    #[test]
+    fn broken_nvidia_xml_falls_back_to_csv() {
+        let mut s = Sections::default();
+        s.map
+            .insert("uname".into(), sec("Linux\nh\n6.1\nx86_64\n", 0));
+        s.map.insert(
+            "nvidia_smi".into(),
+            sec(
+                "<?xml version=\"1.0\" ?>\n<nvidia_smi_log>\n<gpu id=\"0\">",
+                0,
+            ),
+        );
+        let snap = collect(&s, &ctx()).unwrap();
+        assert_eq!(snap.gpus, None);
+        assert_eq!(snap.sections["nvidia_smi"].status, SectionStatus::Failed);
+        // Absent because the script did not need it: no news.
+        assert!(!snap.sections.contains_key("nvidia_smi_csv"));
+        s.map.insert(
+            "nvidia_smi_csv".into(),
+            sec(
+                "0, NVIDIA A10G, 23028, 535.54.03, GPU-aaaa, 00000000:00:1E.0\n",
+                0,
+            ),
+        );
+        let snap = collect(&s, &ctx()).unwrap();
+        let gpus = snap.gpus.unwrap();
+        assert_eq!(gpus.len(), 1);
+        assert_eq!(gpus[0].vram_bytes, Some(23028 << 20));
+        assert_eq!(gpus[0].cuda_version, None);
+        assert!(snap.warnings.iter().any(|w| w
+            .starts_with("nvidia_smi: cannot read nvidia_smi output: not XML")
+            && w.ends_with(
+                "gpus read from nvidia-smi --query-gpu instead (cuda version unknown)"
+            )));
+        assert!(!snap.warnings.iter().any(|w| w.ends_with("; gpus unknown")));
+    }
+    #[test]
+    fn drm_gpus_merge_with_nvidia_and_empty_drm_means_none_only_without_doubt() {
+        let amd = "/sys/class/drm/card0/device/uevent:DRIVER=amdgpu\n\
+                   /sys/class/drm/card0/device/uevent:PCI_ID=1002:744C\n\
+                   /sys/class/drm/card0/device/mem_info_vram_total:25753026560\n\
+                   /sys/class/drm/card1/device/uevent:DRIVER=nvidia\n\
+                   /sys/class/drm/card1/device/uevent:PCI_ID=10DE:2204\n";
+        let xml = "<nvidia_smi_log><gpu id=\"0\"><product_name>NVIDIA GeForce RTX 3090</product_name>\
+                   <fb_memory_usage><total>24576 MiB</total></fb_memory_usage></gpu></nvidia_smi_log>";
+        let base = || {
+            let mut s = Sections::default();
+            s.map
+                .insert("uname".into(), sec("Linux\nh\n6.1\nx86_64\n", 0));
+            s
+        };
+        // nvidia-smi authoritative for the NVIDIA card; DRM adds the AMD one; no double count.
+        let mut s = base();
+        s.map.insert("drm".into(), sec(amd, 0));
+        s.map.insert("nvidia_smi".into(), sec(xml, 0));
+        let g = collect(&s, &ctx()).unwrap().gpus.unwrap();
+        let names: Vec<&str> = g.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["NVIDIA GeForce RTX 3090", "AMD GPU 1002:744c"]);
+        // nvidia-smi missing: DRM's word stands, its NVIDIA card included (size unknown).
+        let mut s = base();
+        s.map.insert("drm".into(), sec(amd, 0));
+        s.map.insert("nvidia_smi".into(), sec("", 127));
+        let snap = collect(&s, &ctx()).unwrap();
+        assert_eq!(snap.gpus.as_ref().map(Vec::len), Some(2));
+        assert!(snap.warnings.iter().any(|w| w.starts_with("nvidia_smi:")));
+        // No card and no NVIDIA tool: known none, and nvidia-smi's absence is no news.
+        let mut s = base();
+        s.map.insert("drm".into(), sec("", 0));
+        s.map.insert("nvidia_smi".into(), sec("", 127));
+        let snap = collect(&s, &ctx()).unwrap();
+        assert_eq!(snap.gpus, Some(vec![]));
+        assert!(!snap.warnings.iter().any(|w| w.starts_with("nvidia_smi:")));
+        // No card but nvidia-smi failed: a driver is there, so GPUs stay unknown.
+        let mut s = base();
+        s.map.insert("drm".into(), sec("", 0));
+        s.map.insert("nvidia_smi".into(), sec("", 9));
+        assert_eq!(collect(&s, &ctx()).unwrap().gpus, None);
     }
 }

@@ -55,6 +55,7 @@ impl Sections {
     pub fn expected(&self, spec: &SectionSpec) -> bool {
         spec.producer == Producer::Script
             && spec.scope == Scope::Host
+            && !spec.on_demand
             && self.ran.as_ref().map_or(true, |r| r.contains(spec.name))
     }
 }

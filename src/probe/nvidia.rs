@@ -68,6 +68,12 @@ fn child<'a>(node: roxmltree::Node<'a, 'a>, name: &str) -> Option<roxmltree::Nod
 /// direct child of `<gpu>` (MIG devices have their own), `mig_mode/current_mig`). GPUs are indexed in document
 /// order, which is nvidia-smi's order. `cuda_version` is the newest CUDA the driver supports.
 pub fn parse_nvidia_smi_xml(text: &str) -> Result<Vec<Gpu>, ParseError> {
+    if let Some(depth) = xml_too_deep(text, MAX_XML_DEPTH) {
+        return Err(ParseError::new(
+            "nvidia_smi",
+            format!("XML nested deeper than {MAX_XML_DEPTH} elements (at least {depth}); not read"),
+        ));
+    }
     let opts = roxmltree::ParsingOptions {
         allow_dtd: true,
         ..roxmltree::ParsingOptions::default()
@@ -116,9 +122,80 @@ pub fn parse_nvidia_smi_xml(text: &str) -> Result<Vec<Gpu>, ParseError> {
             mig_mode: child(g, "mig_mode")
                 .and_then(|m| child_text(m, "current_mig"))
                 .and_then(value),
+            driver: None,
         });
     }
     Ok(gpus)
+}
+
+/// Deepest element nesting accepted in `nvidia-smi -q -x` (real files nest about 5 deep): a hostile
+/// host must not make the parser, or anything walking its tree, run out of stack.
+pub const MAX_XML_DEPTH: usize = 64;
+
+/// `Some(depth)` when elements in `text` nest deeper than `max` (the depth where scanning stopped),
+/// found by one pass that skips comments, CDATA, processing instructions, the DOCTYPE (with its
+/// internal subset) and quoted attribute values. Not a validator: malformed text is left to the parser.
+pub fn xml_too_deep(text: &str, max: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let find = |from: usize, pat: &[u8]| -> usize {
+        b.get(from..)
+            .and_then(|rest| rest.windows(pat.len()).position(|w| w == pat))
+            .map_or(b.len(), |p| from + p + pat.len())
+    };
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = b.get(i + 1..).unwrap_or_default();
+        if rest.starts_with(b"!--") {
+            i = find(i + 4, b"-->");
+        } else if rest.starts_with(b"![CDATA[") {
+            i = find(i + 9, b"]]>");
+        } else if rest.starts_with(b"?") {
+            i = find(i + 2, b"?>");
+        } else if rest.starts_with(b"!") {
+            // DOCTYPE: skip to the '>' outside its [internal subset].
+            let mut j = i + 2;
+            let mut bracket = 0usize;
+            while j < b.len() {
+                match b[j] {
+                    b'[' => bracket += 1,
+                    b']' => bracket = bracket.saturating_sub(1),
+                    b'>' if bracket == 0 => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            i = j + 1;
+        } else if rest.starts_with(b"/") {
+            depth = depth.saturating_sub(1);
+            i = find(i + 2, b">");
+        } else {
+            let mut j = i + 1;
+            let mut quote: Option<u8> = None;
+            while j < b.len() {
+                match (quote, b[j]) {
+                    (None, b'"' | b'\'') => quote = Some(b[j]),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            let self_closing = j > 0 && b.get(j - 1) == Some(&b'/');
+            if !self_closing {
+                depth += 1;
+                if depth > max {
+                    return Some(depth);
+                }
+            }
+            i = j + 1;
+        }
+    }
+    None
 }
 
 /// The field list hwinv asks for in CSV mode.
@@ -207,6 +284,7 @@ pub fn parse_nvidia_smi_csv_fields(text: &str, fields: &[&str]) -> Result<Vec<Gp
             pci_bus_id: get(i_bus),
             cores: None,
             mig_mode: None,
+            driver: None,
         });
         row_no = row_no.saturating_add(1);
     }
@@ -271,5 +349,25 @@ mod tests {
         assert_eq!(parse_mib("99999999999999999 GiB"), Some(u64::MAX));
         assert_eq!(round_gib(3 << 29), 2);
         assert_eq!(round_gib((1 << 29) - 1), 0);
+    }
+    #[test]
+    fn deep_xml_is_refused_before_parsing() {
+        let deep = format!(
+            "<nvidia_smi_log>{}{}</nvidia_smi_log>",
+            "<a>".repeat(100_000),
+            "</a>".repeat(100_000)
+        );
+        let e = parse_nvidia_smi_xml(&deep).unwrap_err();
+        assert!(e.reason.contains("nested deeper than 64"), "{e}");
+        // Comments, CDATA, quoted '>' and self-closing tags do not count as nesting.
+        let ok = format!(
+            "<?xml version=\"1.0\"?><!DOCTYPE x [<!ELEMENT a (b)>]><r>{}<x a=\"<b>\"/><!-- <c><c> --><![CDATA[<d><d>]]></r>",
+            "<e/>".repeat(1000)
+        );
+        assert_eq!(xml_too_deep(&ok, 2), None);
+        assert_eq!(xml_too_deep("<a><b><c>", 2), Some(3));
+        assert_eq!(xml_too_deep("<a", 2), None);
+        assert_eq!(xml_too_deep("<", 2), None);
+        assert_eq!(xml_too_deep("<!", 2), None);
     }
 }

@@ -116,9 +116,14 @@ shcat() {
   done <"$1"
 }
 sec_os_release() { shcat /etc/os-release 2>/dev/null || shcat /usr/lib/os-release; }
+# Topology as lscpu reads it: sibling lists, not ids alone (POWER's package id is -1, RISC-V numbers cores
+# per cluster), plus s390 books/drawers and which CPUs are online. One grep; missing files are skipped.
 sec_cpu_topology() {
-  show /sys/devices/system/cpu/cpu[0-9]*/topology/physical_package_id \
-    /sys/devices/system/cpu/cpu[0-9]*/topology/core_id \
+  c=/sys/devices/system/cpu
+  show $c/online $c/present $c/cpu[0-9]*/topology/physical_package_id $c/cpu[0-9]*/topology/core_id \
+    $c/cpu[0-9]*/topology/thread_siblings_list $c/cpu[0-9]*/topology/core_siblings_list \
+    $c/cpu[0-9]*/topology/cluster_cpus_list $c/cpu[0-9]*/topology/die_id \
+    $c/cpu[0-9]*/topology/book_id $c/cpu[0-9]*/topology/drawer_id \
     /sys/devices/cpu_core/cpus /sys/devices/cpu_atom/cpus
 }
 sec_memory_blocks() {
@@ -167,6 +172,18 @@ sec_virt() {
   printf 'vm %s\n' "$(systemd-detect-virt --vm 2>/dev/null)"
   printf 'container %s\n' "$(systemd-detect-virt --container 2>/dev/null)"
 }
+# GPUs the kernel drives (AMD, Intel, any vendor; NVIDIA only with nvidia-drm or nouveau): each card's PCI
+# ids, uevent (driver, PCI_ID, slot) and amdgpu's VRAM size, in one grep. cardN and cardNN only, not the
+# connectors (card0-HDMI-A-1). No /sys/class/drm: no card, empty output.
+sec_drm() {
+  d=/sys/class/drm
+  [ -d $d ] || return 0
+  set --
+  for f in vendor device uevent mem_info_vram_total product_name; do
+    set -- "$@" $d/card[0-9]/device/$f $d/card[0-9][0-9]/device/$f
+  done
+  show "$@"
+}
 sec_lsblk() {
   need lsblk || return
   lsblk -J -b -d -o NAME,SIZE,TYPE,MODEL,SERIAL,TRAN,ROTA,RM,VENDOR 2>/dev/null || lsblk -J -b -d
@@ -181,7 +198,28 @@ sec_net_sysfs() {
 }
 sec_nvidia_smi() {
   need nvidia-smi || return
-  nvidia-smi -q -x
+  nvidia-smi -q -x >"$T/nvidia.xml"
+  r=$?
+  echo "$r" >"$T/nvidia.rc"
+  cat "$T/nvidia.xml"
+  return "$r"
+}
+# The CSV query is asked only when the XML one is not usable: nvidia-smi failed, the XML stops before its
+# closing tag, or it holds bytes outside printable ASCII (concurrent runs have put raw bytes in it).
+# Not after a timeout: a second query would hang the same way.
+nvidia_csv_needed() {
+  command -v nvidia-smi >/dev/null 2>&1 || return 1
+  [ -e "$T/$G.timeout" ] && return 1
+  r=1
+  [ -s "$T/nvidia.rc" ] && read -r r <"$T/nvidia.rc"
+  [ "$r" = 0 ] || return 0
+  grep -q '</nvidia_smi_log>' "$T/nvidia.xml" || return 0
+  LC_ALL=C grep -q '[^[:print:][:space:]]' "$T/nvidia.xml" && return 0
+  return 1
+}
+sec_nvidia_smi_csv() {
+  need nvidia-smi || return
+  nvidia-smi --query-gpu=index,name,memory.total,driver_version,uuid,pci.bus_id --format=csv,noheader,nounits
 }
 sec_mac_hostname() {
   need scutil || return
@@ -223,9 +261,13 @@ grp_linux_sys() {
   section firmware sec_firmware
   section devices sec_devices
   section drivers sec_drivers
+  section drm sec_drm
 }
 grp_lsblk() { section lsblk sec_lsblk; }
-grp_nvidia() { section nvidia_smi sec_nvidia_smi; }
+grp_nvidia() {
+  section nvidia_smi sec_nvidia_smi
+  nvidia_csv_needed && section nvidia_smi_csv sec_nvidia_smi_csv
+}
 grp_darwin() {
   section uname sec_uname
   section hostname sec_mac_hostname

@@ -5,7 +5,9 @@
 //! recorder in [`super::collect`] does the rest (status, warning, "not installed", "timed out").
 //! A test checks this table against the `section` lines of the script.
 
-use super::linux::{cpu, devices, disk, dm, dmi, firmware, memory, mounts, net, os_release, virt};
+use super::linux::{
+    cpu, devices, disk, dm, dmi, drm, firmware, memory, mounts, net, os_release, virt,
+};
 use super::macos::{self, sw_vers, sysctl};
 use super::services::{docker, http, systemd};
 use super::{nvidia, ParseError};
@@ -52,6 +54,12 @@ pub struct SectionSpec {
     pub producer: Producer,
     /// False when a failing run is expected on some hosts and not news (Rosetta's OID on Intel Macs).
     pub warn_on_failure: bool,
+    /// True when a non-zero exit can still come with usable output (one unknown `sysctl` OID): the
+    /// output is read, the section is `partial` and the warning names what failed.
+    pub partial_ok: bool,
+    /// True for a fallback the script frames only when another section failed (`nvidia_smi_csv`): its
+    /// absence is no news.
+    pub on_demand: bool,
     /// Parser and fold.
     pub fold: Fold,
 }
@@ -81,7 +89,9 @@ pub struct Facts {
     pub dm: Option<Vec<DmDevice>>,
     pub virt: Option<Virtualisation>,
     pub nvidia_smi: Option<Vec<Gpu>>,
+    pub nvidia_smi_csv: Option<Vec<Gpu>>,
     pub nvml: Option<Vec<Gpu>>,
+    pub drm: Option<Vec<Gpu>>,
     pub local_host_name: Option<String>,
     pub sw_vers: Option<sw_vers::SwVers>,
     pub sysctl: Option<sysctl::SysctlFacts>,
@@ -111,6 +121,8 @@ const fn host(
         scope: Scope::Host,
         producer: Producer::Script,
         warn_on_failure: true,
+        partial_ok: false,
+        on_demand: false,
         fold,
     }
 }
@@ -124,6 +136,8 @@ const fn service(name: &'static str, tool: &'static str, fold: Fold) -> SectionS
         scope: Scope::Services,
         producer: Producer::Script,
         warn_on_failure: false,
+        partial_ok: false,
+        on_demand: false,
         fold,
     }
 }
@@ -297,12 +311,35 @@ pub const SECTIONS: &[SectionSpec] = &[
         Ok(())
     }),
     SectionSpec {
+        on_demand: true,
+        ..host(
+            "nvidia_smi_csv",
+            LINUX,
+            "nvidia-smi",
+            "gpus unknown",
+            |t, f| {
+                f.nvidia_smi_csv = Some(nvidia::parse_nvidia_smi_csv(t)?);
+                Ok(())
+            },
+        )
+    },
+    SectionSpec {
         producer: Producer::Native,
         ..host("nvml", LINUX, "libnvidia-ml", "gpus unknown", |t, f| {
             f.nvml = Some(nvidia::parse_nvml_json(t)?);
             Ok(())
         })
     },
+    host(
+        "drm",
+        LINUX,
+        "drm",
+        "gpus other than NVIDIA's unknown",
+        |t, f| {
+            f.drm = Some(drm::parse_drm(t)?);
+            Ok(())
+        },
+    ),
     // macOS
     host(
         "hostname",
@@ -324,16 +361,20 @@ pub const SECTIONS: &[SectionSpec] = &[
             Ok(())
         },
     ),
-    host(
-        "sysctl",
-        MACOS,
-        "sysctl",
-        "cpu and memory details taken from system_profiler if available",
-        |t, f| {
-            f.sysctl = Some(sysctl::SysctlFacts::from_map(&sysctl::parse_sysctl(t)?));
-            Ok(())
-        },
-    ),
+    SectionSpec {
+        // `sysctl hw machdep kern` exits 1 when one OID is unknown or not permitted, and prints the rest.
+        partial_ok: true,
+        ..host(
+            "sysctl",
+            MACOS,
+            "sysctl",
+            "cpu and memory details taken from system_profiler if available",
+            |t, f| {
+                f.sysctl = Some(sysctl::SysctlFacts::from_map(&sysctl::parse_sysctl(t)?));
+                Ok(())
+            },
+        )
+    },
     SectionSpec {
         warn_on_failure: false,
         ..host(
@@ -470,5 +511,13 @@ mod tests {
             .iter()
             .all(|s| crate::model::names::valid_section_name(s.name)));
         assert_eq!(SECTIONS[0].name, "uname");
+    }
+    #[test]
+    fn csv_fallback_asks_for_the_fields_the_parser_reads() {
+        let want = format!("--query-gpu={} ", nvidia::CSV_FIELDS.join(","));
+        assert!(
+            super::super::SCRIPT.contains(&want),
+            "script must ask {want}"
+        );
     }
 }

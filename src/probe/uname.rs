@@ -40,8 +40,13 @@ pub fn parse_uname(text: &str) -> Result<Uname, ParseError> {
     Ok(u)
 }
 
-/// The Nix system double for an architecture and OS (`aarch64-darwin`, `x86_64-linux`).
+/// The Nix system double for an architecture and OS (`aarch64-darwin`, `x86_64-linux`); empty when the
+/// architecture is unknown, never a half double like `-darwin` (generate refuses an empty one by name).
 pub fn nix_system(arch: &str, family: OsFamily) -> String {
+    let arch = arch.trim();
+    if arch.is_empty() {
+        return String::new();
+    }
     let cpu = match arch {
         "arm64" | "aarch64" => "aarch64",
         "x86_64" | "amd64" => "x86_64",

@@ -5,6 +5,7 @@
 mod extract;
 mod fleet;
 mod generate;
+mod odd;
 mod probe;
 mod prometheus;
 mod query;

@@ -392,3 +392,26 @@ fn probe_flag_uses_live_services_of_this_machine() {
         .count();
     assert_eq!(snaps, 1);
 }
+
+#[test]
+fn gpu_less_host_is_known_to_have_no_vram() {
+    // This development VM as captured: no /sys/class/drm, no nvidia-smi. That is a known "no GPU", so the
+    // gate fails on 0 GB of VRAM instead of "VRAM unknown (nvidia-smi not installed)".
+    let root = tempfile::tempdir().unwrap();
+    let dir = repo().join("tests/fixtures/odd/hosts/linux-kvm-microvm-dev-nogpu");
+    let (code, out, err) = run(hwinv(root.path())
+        .args(["extract", "--json", "--replay"])
+        .arg(&dir));
+    assert_eq!(code, 0, "{err}");
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(snap["gpus"], json!([]));
+    let host = snap["system_info"]["hostname"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, out, _) = readiness(root.path(), &[&host]);
+    assert_eq!(code, 1, "{out}");
+    let realtime = line(&out, "realtime");
+    assert!(realtime.contains("VRAM 0 GB < 12 GB"), "{out}");
+    assert!(!out.contains("unknown"), "{out}");
+}

@@ -8,6 +8,7 @@ pub mod devices;
 pub mod disk;
 pub mod dm;
 pub mod dmi;
+pub mod drm;
 pub mod firmware;
 pub mod memory;
 pub mod mounts;

@@ -69,6 +69,7 @@ pub fn parse_sp_displays(text: &str) -> Result<Vec<Gpu>, ParseError> {
             pci_bus_id: None,
             cores,
             mig_mode: None,
+            driver: None,
         });
     }
     Ok(gpus)
