@@ -5,6 +5,7 @@
 mod extract;
 mod fleet;
 mod generate;
+mod hardware_config;
 mod odd;
 mod probe;
 mod prometheus;
