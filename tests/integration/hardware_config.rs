@@ -207,3 +207,45 @@ fn hardware_configuration_for_real_machines() {
         }
     }
 }
+
+/// Mount points and labels with spaces, quotes, `${`, backslashes and newlines come out of Nix exactly as
+/// the host gave them, and change nothing else.
+#[test]
+fn hostile_mounts_stay_inert() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let mut snap = base();
+    let evil_mp = "/mnt/a \"b\" ${builtins.abort \"x\"} \\ end";
+    let evil_label = "L\"; boot.isContainer = true; #\n${x}";
+    let fs = &mut snap["platform"]["file_systems"];
+    fs.as_array_mut().unwrap().push(json!({
+        "mount_point": evil_mp, "source": "/dev/vdb1", "fs_type": "ext4", "root": "/",
+        "major_minor": "254:17", "options": ["rw"], "super_options": ["rw"],
+        "ids": {"uuid": null, "label": evil_label, "partuuid": null, "mapper": null}
+    }));
+    snap["system_info"]["hostname"] = json!("evil");
+    put(r, "evil", &snap);
+    fs::write(r.join("leaf-config.nix"), "{ nixos = [ \"evil\" ]; }\n").unwrap();
+    let (code, out, err) = run(hwinv(r).args(["generate", "evil"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let file = r.join("hosts/evil/hardware-configuration.nix");
+    let expr = format!(
+        "let m = import {} {{ config = {{ hardware.enableRedistributableFirmware = true; }}; lib = {{ mkDefault = x: x; }}; pkgs = {{ }}; modulesPath = \"/m\"; }}; in {{ fs = m.fileSystems; boot = builtins.attrNames m.boot; }}",
+        file.display()
+    );
+    let out = Command::new(require("nix-instantiate"))
+        .args(["--eval", "--strict", "--json", "-E", &expr])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["fs"][evil_mp]["device"],
+        format!("/dev/disk/by-label/{evil_label}")
+    );
+    assert_eq!(v["boot"], json!(["loader"]), "{v}");
+}
