@@ -7,7 +7,7 @@ use crate::commands::{
 };
 use crate::error::Exit;
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Turn hardware facts into configuration for a fleet of macOS and Linux hosts.
@@ -33,7 +33,7 @@ pub enum Command {
     Extract(extract::ExtractArgs),
     /// Save the raw output of every probe section to DIR (attach it to bug reports; replay with extract --replay).
     Capture(capture::CaptureArgs),
-    /// Render `hosts/<host>/configuration.nix`, `nats-server.conf` and `metadata.json` from the latest snapshot.
+    /// Render `hosts/<host>/`: configuration.nix and hardware-configuration.nix (NixOS), the NATS server's files, metadata.json.
     Generate(generate::GenerateArgs),
     /// List inventoried hosts, optionally filtered (see --help for the query language).
     Hosts(hosts::HostsArgs),
@@ -55,6 +55,14 @@ pub enum Command {
     Rollup(rollup::RollupArgs),
     /// Telemetry status and helpers.
     Telemetry(telemetry::TelemetryArgs),
+    /// Print a shell completion script: `hwinv completions bash > /etc/bash_completion.d/hwinv`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `hwinv man > hwinv.1 && man -l hwinv.1`.
+    Man,
 }
 
 impl Cli {
@@ -75,6 +83,19 @@ impl Cli {
             Command::Sample(args) => sample::run(&root, &args),
             Command::Rollup(args) => rollup::run(&root, &args),
             Command::Telemetry(args) => telemetry::run(&root, &args),
+            // Both describe this very command line, so they live beside it.
+            Command::Completions { shell } => {
+                let mut out = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "hwinv", &mut out);
+                crate::commands::output::print(&String::from_utf8_lossy(&out))?;
+                Ok(Exit::Success)
+            }
+            Command::Man => {
+                let mut out = Vec::new();
+                clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+                crate::commands::output::print(&String::from_utf8_lossy(&out))?;
+                Ok(Exit::Success)
+            }
         }
     }
 }
