@@ -2,8 +2,8 @@
 //! beside it in `commands/`; doc comments are the `--help` text.
 
 use crate::commands::{
-    capture, compare, diff, events, export, extract, generate, hosts, readiness, rollup, sample,
-    show, telemetry,
+    capture, compare, diff, events, export, extract, generate, hosts, init, readiness, rollup,
+    sample, show, telemetry,
 };
 use crate::error::Exit;
 use anyhow::Result;
@@ -29,6 +29,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a fleet repository of your own: the fleet flake, leaf-config.nix, .gitignore, inventory/, hosts/.
+    Init(init::InitArgs),
     /// Record a host's hardware: this machine, a remote host over SSH, or a replayed capture.
     Extract(extract::ExtractArgs),
     /// Save the raw output of every probe section to DIR (attach it to bug reports; replay with extract --replay).
@@ -70,6 +72,7 @@ impl Cli {
     pub fn run(self) -> Result<Exit> {
         let root = self.root;
         match self.command {
+            Command::Init(args) => init::run(&args),
             Command::Extract(args) => extract::run(&root, &args),
             Command::Capture(args) => capture::run(&root, &args),
             Command::Generate(args) => generate::run(&root, &args),

@@ -11,6 +11,7 @@ pub mod export;
 pub mod extract;
 pub mod generate;
 pub mod hosts;
+pub mod init;
 pub mod output;
 pub mod readiness;
 pub mod rollup;

@@ -443,7 +443,7 @@ fn units_for_test(dir: &Path, textfile: &Path) -> Vec<PathBuf> {
                 .unwrap()
                 .replace("/usr/local/bin/hwinv", env!("CARGO_BIN_EXE_hwinv"))
                 .replace(
-                    "/var/lib/node_exporter/textfile_collector",
+                    "/var/lib/prometheus/node-exporter",
                     textfile.to_str().unwrap(),
                 );
             let p = dir.join(name);
