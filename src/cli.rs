@@ -17,9 +17,10 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "hwinv", version, propagate_version = true)]
 pub struct Cli {
-    /// Inventory root: the directory holding inventory/, hosts/ and templates/.
-    #[arg(long, global = true, env = "HWINV_ROOT", default_value = ".")]
-    pub root: PathBuf,
+    /// Inventory root: the directory holding inventory/, hosts/ and templates/ (default: the nearest
+    /// directory upwards from here that has an inventory/, else the current directory).
+    #[arg(long, global = true, env = "HWINV_ROOT", value_name = "DIR")]
+    pub root: Option<PathBuf>,
 
     /// What to do.
     #[command(subcommand)]
@@ -67,10 +68,27 @@ pub enum Command {
     Man,
 }
 
+/// The inventory root when none is given: like git with `.git`, the nearest directory from the current one
+/// upwards that holds `inventory/`, so hwinv works from `hosts/<host>/` too; else the current directory.
+fn discover_root() -> PathBuf {
+    let here = PathBuf::from(".");
+    if here.join("inventory").is_dir() {
+        return here;
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        for dir in cwd.ancestors().skip(1) {
+            if dir.join("inventory").is_dir() {
+                return dir.to_path_buf();
+            }
+        }
+    }
+    here
+}
+
 impl Cli {
     /// Run the parsed command line.
     pub fn run(self) -> Result<Exit> {
-        let root = self.root;
+        let root = self.root.unwrap_or_else(discover_root);
         match self.command {
             Command::Init(args) => init::run(&args),
             Command::Extract(args) => extract::run(&root, &args),

@@ -43,6 +43,10 @@ pub struct EventsArgs {
     /// `text`, or `json` (one event per line, as stored).
     #[arg(short = 'f', long, value_enum, default_value = "text")]
     pub format: TextFormat,
+
+    /// JSON on standard output (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
 }
 
 /// Does `kind` match the `--type` pattern: equal, under it (`inventory` matches `inventory.x.y`), with `*`
@@ -143,10 +147,19 @@ pub fn run(root: &Path, args: &EventsArgs) -> Result<Exit> {
         }
     }
     let all = events::read_all(&store.events_path())?;
+    // A run is logged under its target until the host names itself: the target of each later event of a
+    // wanted host stands for that host.
+    let targets: std::collections::BTreeSet<&str> = all
+        .iter()
+        .filter(|e| args.host.contains(&e.host))
+        .filter_map(|e| e.target.as_deref())
+        .collect();
     let mut hits: Vec<&Event> = all
         .iter()
         .filter(|e| args.kinds.is_empty() || args.kinds.iter().any(|t| type_matches(t, &e.kind)))
-        .filter(|e| args.host.is_empty() || args.host.contains(&e.host))
+        .filter(|e| {
+            args.host.is_empty() || args.host.contains(&e.host) || targets.contains(e.host.as_str())
+        })
         .filter(|e| {
             let t = event_time(e);
             since.as_ref().map_or(true, |s| t >= *s) && until.as_ref().map_or(true, |u| t < *u)
@@ -158,7 +171,7 @@ pub fn run(root: &Path, args: &EventsArgs) -> Result<Exit> {
     }
     let mut out = String::new();
     for e in &hits {
-        if args.format == TextFormat::Json {
+        if args.json || args.format == TextFormat::Json {
             let _ = writeln!(out, "{}", serde_json::to_string(e)?);
         } else {
             let line = format!(

@@ -17,6 +17,9 @@ pub struct RollupArgs {
     /// Last date to roll up (YYYY-MM-DD, UTC, inclusive; default: the newest with samples).
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn check_date(d: &str) -> Result<()> {
@@ -73,6 +76,16 @@ pub fn run(root: &Path, args: &RollupArgs) -> Result<Exit> {
         store.write_alerts(date, host, a)?;
         buckets += r.len();
         n_alerts += a.len();
+    }
+    if args.json {
+        crate::commands::output::print_json(&serde_json::json!({
+            "samples": samples.len(),
+            "rollup_minutes": cfg.rollup_minutes,
+            "buckets": buckets,
+            "alerts": n_alerts,
+            "dates": wanted.iter().collect::<Vec<_>>(),
+        }))?;
+        return Ok(Exit::Success);
     }
     println!(
         "{} samples -> {buckets} {}-minute buckets, {n_alerts} alerts, {} date partitions ({}..{})",

@@ -106,6 +106,7 @@ pub fn extract_one(store: &Store, origin: &Origin, opts: &Options) -> Result<Ext
                 time: now_rfc3339(),
                 kind: kind.into(),
                 host: host.into(),
+                target: Some(label.clone()).filter(|l| l != host),
                 details,
             },
         ) {
@@ -276,6 +277,14 @@ fn source(origin: &Origin) -> Source {
             Origin::Local => None,
             Origin::Ssh(_) | Origin::Replay(_) => Some(origin.label()),
         },
+        user: match origin {
+            Origin::Ssh(t) => t.user.clone(),
+            _ => None,
+        },
+        port: match origin {
+            Origin::Ssh(t) => t.port,
+            _ => None,
+        },
     }
 }
 
@@ -296,7 +305,10 @@ fn probe_and_store(
     };
     let mut snapshot = probe::collect(&sections, &ctx)?;
     if let Some(name) = &opts.name {
-        snapshot.system_info.hostname = name.clone();
+        if *name != snapshot.system_info.hostname {
+            let reported = std::mem::replace(&mut snapshot.system_info.hostname, name.clone());
+            snapshot.system_info.reported_hostname = Some(reported).filter(|r| !r.is_empty());
+        }
     }
     let host = snapshot.system_info.hostname.clone();
     hostname::validate(&host)

@@ -20,6 +20,10 @@ pub struct Event {
     pub kind: String,
     /// The host it concerns (the name given by the user when the host's own name is not known yet).
     pub host: String,
+    /// What hwinv was pointed at (`local`, an SSH destination, a replay directory), when that is not the
+    /// host name: `events --host` follows a target to the host it turned out to be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// Free-form details.
     pub details: serde_json::Value,
 }

@@ -126,7 +126,10 @@ impl Store {
         let dir = self.host_dir(host)?;
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == ErrorKind::NotFound => bail!("no inventory for host '{host}'"),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                self.check_host(host)?;
+                bail!("no inventory for host '{host}'")
+            }
             Err(e) => return Err(e).with_context(|| format!("unable to read '{}'", dir.display())),
         };
         let mut snaps: Vec<(String, u32, PathBuf)> = entries
@@ -188,8 +191,31 @@ impl Store {
 
     /// Load a host's latest snapshot.
     pub fn latest(&self, host: &str) -> Result<Snapshot> {
+        self.check_host(host)?;
         let path = self.host_dir(host)?.join("latest.json");
         load_snapshot(&path).with_context(|| format!("no usable snapshot for host '{host}'"))
+    }
+
+    /// Fail with one line, and the closest inventoried name, unless `host` has a latest snapshot here.
+    pub fn check_host(&self, host: &str) -> Result<()> {
+        let dir = self.host_dir(host)?;
+        if dir.join("latest.json").exists() || fs::symlink_metadata(dir.join("latest.json")).is_ok()
+        {
+            return Ok(());
+        }
+        let known = self.hosts().unwrap_or_default();
+        let hint = match closest(host, &known) {
+            Some(c) => format!(" (did you mean '{c}'?)"),
+            None if known.is_empty() => format!(
+                "; there are no hosts in '{}' yet (run `hwinv extract`, or point --root at your inventory)",
+                self.inventory_dir().display()
+            ),
+            None => format!("; known hosts: {}", shortlist(&known)),
+        };
+        anyhow::bail!(
+            "no host '{host}' in '{}'{hint}",
+            self.inventory_dir().display()
+        )
     }
 }
 
@@ -213,6 +239,25 @@ pub fn parse_snapshot_name(name: &str) -> Option<(String, u32)> {
 /// Take the exclusive lock on `path` (created if missing), blocking until it is ours.
 pub fn lock(path: &Path) -> Result<FileLock> {
     FileLock::exclusive(path).with_context(|| format!("unable to lock '{}'", path.display()))
+}
+
+/// The known name nearest to `name` by edit distance, when it is near enough to be a typo.
+pub fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(name, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.as_str())
+}
+
+/// At most five names, then how many more.
+fn shortlist(names: &[String]) -> String {
+    let mut s = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 5 {
+        s.push_str(&format!(" and {} more", names.len() - 5));
+    }
+    s
 }
 
 #[cfg(test)]

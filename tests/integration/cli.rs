@@ -130,3 +130,113 @@ fn init_starts_a_fleet_of_your_own() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[\"vm\"]");
 }
+
+/// A small inventory: this dev VM's capture stored twice as `vm` (its own name) and once as `renamed`.
+fn small_inventory() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let capture = crate::util::repo().join("tests/fixtures/hosts/linux-kvm-microvm");
+    for extra in [&[][..], &[][..], &["--name", "renamed"][..]] {
+        let (code, _, err) = run(hwinv(root.path())
+            .args(["extract", "--replay"])
+            .arg(&capture)
+            .args(extra));
+        assert_eq!(code, 0, "{err}");
+    }
+    root
+}
+
+#[test]
+fn every_printing_command_speaks_json_on_stdout_alone() {
+    let root = small_inventory();
+    let r = root.path();
+    let cap = r.join("cap");
+    let capture_dir = cap.to_str().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["hosts", "--json"],
+        vec!["show", "vm", "--json"],
+        vec!["compare", "vm", "renamed", "--json"],
+        vec!["diff", "vm", "--json"],
+        vec!["events", "--json"],
+        vec!["readiness", "vm", "--json"],
+        vec!["export", "prometheus", "--json"],
+        vec!["generate", "--all", "--json"],
+        vec!["generate", "vm", "--explain", "--json"],
+        vec!["capture", "local", capture_dir, "--json"],
+        vec!["telemetry", "status", "--json"],
+    ];
+    for args in commands {
+        let (code, out, err) = run(hwinv(r).args(&args));
+        assert!(code == 0 || code == 1, "{args:?}: {err}");
+        // One JSON document, or JSON lines (events), and nothing else.
+        let docs: Result<Vec<serde_json::Value>, _> = if args[0] == "events" {
+            out.lines().map(serde_json::from_str).collect()
+        } else {
+            serde_json::from_str(&out).map(|v| vec![v])
+        };
+        assert!(docs.is_ok(), "{args:?} printed more than JSON:\n{out}");
+    }
+}
+
+#[test]
+fn events_follow_a_target_to_its_host_and_names_are_kept() {
+    let root = small_inventory();
+    let r = root.path();
+    // Every event of the run, the started one (logged before the host named itself) included.
+    let (code, out, err) = run(hwinv(r).args(["events", "--host", "vm", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let kinds: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        kinds.contains(&"inventory.extraction.started".to_string()),
+        "{out}"
+    );
+    assert!(
+        kinds.contains(&"inventory.extraction.completed".to_string()),
+        "{out}"
+    );
+    // --name keeps the machine's own name beside the inventory name.
+    let (_, out, _) = run(hwinv(r).args(["show", "renamed", "--json"]));
+    let snap: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(snap["system_info"]["hostname"], "renamed");
+    assert_eq!(snap["system_info"]["reported_hostname"], "vm");
+    // A typo gets the closest name; an empty directory says how to point at an inventory.
+    let (code, _, err) = run(hwinv(r).args(["show", "vn"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean 'vm'"), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(hwinv(empty.path()).arg("hosts"));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--root") && err.contains("hwinv extract"),
+        "{err}"
+    );
+    let (code, _, err) = run(hwinv(r).args(["generate", "--check"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--all"), "{err}");
+}
+
+#[test]
+fn the_root_is_found_upwards_from_a_subdirectory() {
+    let root = small_inventory();
+    let sub = root.path().join("hosts/vm");
+    fs::create_dir_all(&sub).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hwinv"))
+        .args(["hosts", "--format", "names"])
+        .current_dir(&sub)
+        .env_remove("HWINV_ROOT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "renamed\nvm\n");
+}
