@@ -777,6 +777,31 @@ mod tests {
     }
 
     #[test]
+    fn btrfs_subvolumes_from_real_mountinfo() {
+        let text = include_str!(
+            "../../tests/fixtures/sections/mountinfo/issue-dysk-32-ubuntu-btrfs-subvolume-x86_64.out"
+        );
+        let mounts = crate::probe::linux::mounts::parse_mountinfo(text).unwrap();
+        let mut out = HardwareConfig::default();
+        file_systems(&mounts, &mut out);
+        let root = out
+            .choices
+            .iter()
+            .find(|c| c.option == "fileSystems.\"/\"")
+            .unwrap();
+        assert!(root.value.contains("fsType = \"btrfs\";"), "{}", root.value);
+        assert!(
+            root.value.contains("options = [ \"subvol=Ubuntu21.10\" ];"),
+            "{}",
+            root.value
+        );
+        // /run, /dev/shm, /sys/... are NixOS's own.
+        assert_eq!(out.choices.len(), 1, "{:?}", out.choices);
+        // The device node is all the paste gives: said, not hidden.
+        assert!(out.left_out.iter().any(|l| l.contains("/dev/nvme0n1p6")));
+    }
+
+    #[test]
     fn gpu_generations() {
         assert_eq!(nvidia_open("2684"), Some(true)); // RTX 4090
         assert_eq!(nvidia_open("1b80"), Some(false)); // GTX 1080
