@@ -3,6 +3,7 @@
 #![allow(unreachable_pub)] // helpers shared between test modules
 
 mod extract;
+mod faults;
 mod fleet;
 mod generate;
 mod odd;

@@ -1,0 +1,77 @@
+//! Reliability against hostile hosts, broken files and faults (issue 12): absurd numbers stay out of Nix,
+//! NATS escapes that nats-server accepts, output bounds per host, failed extractions that change nothing,
+//! corrupt telemetry files and concurrent writers. Every test uses the real tool where there is one
+//! (sshd, nix-instantiate, nats-server, tmpfs and read-only bind mounts).
+
+use crate::extract::{assert_failure_leaves_inventory_untouched, nix_eval_json};
+use crate::util::{hwinv, repo, run};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A copy of the fixture capture `name` in a fresh directory, for mutation.
+pub fn capture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join(name);
+    fs::create_dir_all(&cap).unwrap();
+    for e in fs::read_dir(repo().join("tests/fixtures/hosts").join(name)).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), cap.join(e.file_name())).unwrap();
+    }
+    (dir, cap)
+}
+
+/// Replace the first line starting with `prefix` in `file`.
+fn patch_line(file: &Path, prefix: &str, line: &str) {
+    let text = fs::read_to_string(file).unwrap();
+    let mut done = false;
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if !done && l.starts_with(prefix) {
+                done = true;
+                line.to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    assert!(
+        done,
+        "no line starting with {prefix:?} in {}",
+        file.display()
+    );
+    fs::write(file, out.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn integers_outside_nix_range_are_refused_and_the_largest_valid_one_parses() {
+    // 2^63 - 2048 bytes: the largest kB value that still fits; the real nix-instantiate reads it.
+    let (_d, cap) = capture_copy("linux-xeon-e5620");
+    patch_line(
+        &cap.join("meminfo.out"),
+        "MemTotal:",
+        "MemTotal:        9007199254740990 kB",
+    );
+    let root = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(hwinv(root.path()).arg("extract").arg("--replay").arg(&cap));
+    assert_eq!(code, 0, "{err}");
+    let facts = nix_eval_json(&root.path().join("hosts/rhel5/hardware.nix"));
+    assert_eq!(
+        facts["hardware"]["memory"]["bytes"],
+        serde_json::json!(9_223_372_036_854_773_760_i64)
+    );
+
+    // One kB more saturates past i64::MAX: refused with a one-line error, nothing but the event changes.
+    let (_d, cap) = capture_copy("linux-xeon-e5620");
+    patch_line(
+        &cap.join("meminfo.out"),
+        "MemTotal:",
+        "MemTotal:        18014398509481983 kB",
+    );
+    let args = vec!["--replay".to_string(), cap.display().to_string()];
+    assert_failure_leaves_inventory_untouched(
+        &args,
+        &cap.display().to_string(),
+        "outside Nix's signed 64-bit range",
+    );
+}
