@@ -142,6 +142,9 @@ pub(super) fn nix_str_filter(v: &Value) -> Result<String, Error> {
 }
 
 /// Escape a string for a double-quoted NATS configuration string.
+///
+/// nats-server allows only `\xXX`, `\t`, `\n`, `\r`, `\"` and `\\` as escapes and does not expand `$VAR`
+/// inside quotes, so `$` stays as it is (`\$` makes the whole file invalid).
 pub fn nats_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -149,7 +152,6 @@ pub fn nats_string(s: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            '$' => out.push_str("\\$"),
             c if c.is_control() => {}
             c => out.push(c),
         }
@@ -212,5 +214,10 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn nats_strings_keep_dollar_signs_literal() {
+        assert_eq!(nats_string(r#"a$b${c}"d\e"#), r#""a$b${c}\"d\\e""#);
     }
 }

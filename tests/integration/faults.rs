@@ -4,9 +4,10 @@
 //! (sshd, nix-instantiate, nats-server, tmpfs and read-only bind mounts).
 
 use crate::extract::{assert_failure_leaves_inventory_untouched, nix_eval_json};
-use crate::util::{hwinv, repo, run};
+use crate::util::{hwinv, repo, require, run};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// A copy of the fixture capture `name` in a fresh directory, for mutation.
 pub fn capture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
@@ -73,5 +74,45 @@ fn integers_outside_nix_range_are_refused_and_the_largest_valid_one_parses() {
         &args,
         &cap.display().to_string(),
         "outside Nix's signed 64-bit range",
+    );
+}
+
+#[test]
+fn nats_strings_with_dollar_signs_are_accepted_by_nats_server() {
+    let root = tempfile::tempdir().unwrap();
+    let cap = repo().join("tests/fixtures/hosts/linux-xeon-e5620");
+    let (code, _, err) = run(hwinv(root.path()).arg("extract").arg("--replay").arg(&cap));
+    assert_eq!(code, 0, "{err}");
+    // A template override is how a string with `$` reaches nats_str.
+    let builtin = fs::read_to_string(repo().join("templates/nats-server.conf.j2")).unwrap();
+    let over = builtin.replace(
+        "server_name: {{ nats.server_name | nats_str }}",
+        "server_name: {{ (\"$HOME-${USER}-\" ~ nats.server_name ~ \"-a\\\\b\\\"c\") | nats_str }}",
+    );
+    assert_ne!(
+        over, builtin,
+        "the built-in template changed: update this test"
+    );
+    fs::create_dir_all(root.path().join("templates")).unwrap();
+    fs::write(root.path().join("templates/nats-server.conf.j2"), over).unwrap();
+    let (code, _, err) = run(hwinv(root.path()).args(["generate", "rhel5"]));
+    assert_eq!(code, 0, "{err}");
+    let conf = root.path().join("hosts/rhel5/nats-server.conf");
+    let text = fs::read_to_string(&conf).unwrap();
+    assert!(
+        text.contains(r#"server_name: "$HOME-${USER}-rhel5-a\\b\"c""#),
+        "{text}"
+    );
+    let out = Command::new(require("nats-server"))
+        .arg("-t")
+        .arg("-c")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nats-server rejected the file: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }
