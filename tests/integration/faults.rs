@@ -116,3 +116,35 @@ fn nats_strings_with_dollar_signs_are_accepted_by_nats_server() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_host_streaming_without_end_is_stopped_at_the_output_limit() {
+    // stdout, with the default limit (64 MiB): fails long before the timeout, with a clear error.
+    let sshd = crate::util::Sshd::start(Some("cat >/dev/null & exec yes hwinv-flood"));
+    let mut args = sshd.hwinv_args();
+    args.extend(["--timeout".into(), "120".into()]);
+    let started = std::time::Instant::now();
+    assert_failure_leaves_inventory_untouched(
+        &args,
+        "127.0.0.1",
+        "more than 67108864 bytes on stdout",
+    );
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+
+    // stderr, with a configured limit.
+    let sshd = crate::util::Sshd::start(Some("cat >/dev/null & exec yes hwinv-flood >&2"));
+    let mut args = sshd.hwinv_args();
+    args.extend([
+        "--max-output".into(),
+        "1MiB".into(),
+        "--timeout".into(),
+        "120".into(),
+    ]);
+    let started = std::time::Instant::now();
+    assert_failure_leaves_inventory_untouched(
+        &args,
+        "127.0.0.1",
+        "more than 1048576 bytes on stderr",
+    );
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+}
