@@ -114,6 +114,16 @@ pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// A symlink to `target` under a new hidden temporary name in `dir` (named after `hint`), removed again
+/// when the returned path is dropped without [`tempfile::TempPath::persist`].
+pub fn temp_symlink(dir: &Path, hint: &str, target: &Path) -> io::Result<tempfile::TempPath> {
+    let tmp_path = temp_in(dir, hint)?.into_temp_path();
+    // Reserve a unique name, then put the symlink in its place.
+    fs::remove_file(&tmp_path)?;
+    std::os::unix::fs::symlink(target, &tmp_path)?;
+    Ok(tmp_path)
+}
+
 /// An exclusive advisory lock (flock) on a file, released when dropped.
 #[derive(Debug)]
 pub struct FileLock {

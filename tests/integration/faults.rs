@@ -4,7 +4,7 @@
 //! (sshd, nix-instantiate, nats-server, tmpfs and read-only bind mounts).
 
 use crate::extract::{assert_failure_leaves_inventory_untouched, nix_eval_json};
-use crate::util::{hwinv, repo, require, run};
+use crate::util::{hwinv, repo, require, run, tree};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -147,4 +147,206 @@ fn a_host_streaming_without_end_is_stopped_at_the_output_limit() {
         "more than 1048576 bytes on stderr",
     );
     assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+}
+
+/// The xeon capture with its memory changed, so a second extraction would change every file it writes.
+fn changed_capture() -> (tempfile::TempDir, PathBuf) {
+    let (d, cap) = capture_copy("linux-xeon-e5620");
+    patch_line(
+        &cap.join("meminfo.out"),
+        "MemTotal:",
+        "MemTotal:        7484296 kB",
+    );
+    (d, cap)
+}
+
+/// Extract the xeon fixture into `root`, break something with `fault`, extract a changed capture and
+/// check that it fails with `cause` on one line, that no file but the event log changed (no temp file
+/// left either) and that the log holds whole lines. `events_written`: whether the failed event must be
+/// there (not on a full disk).
+fn failed_extraction_changes_nothing(
+    root: &Path,
+    fault: impl FnOnce(&Path),
+    cause: &str,
+    events_written: bool,
+) {
+    let cap = repo().join("tests/fixtures/hosts/linux-xeon-e5620");
+    let (code, _, err) = run(hwinv(root).arg("extract").arg("--replay").arg(&cap));
+    assert_eq!(code, 0, "{err}");
+    fault(root);
+    let events_path = root.join("inventory/events.jsonl");
+    let before_events = fs::read_to_string(&events_path).unwrap();
+    let without_events = |t: Vec<(PathBuf, Vec<u8>)>| -> Vec<_> {
+        t.into_iter().filter(|(p, _)| p != &events_path).collect()
+    };
+    let before = without_events(tree(root));
+    let (_d, changed) = changed_capture();
+    let (code, out, err) = run(hwinv(root).arg("extract").arg("--replay").arg(&changed));
+    assert_ne!(code, 0, "expected failure; stdout: {out}");
+    let errors: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.starts_with("warning: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "one-line error expected: {err}");
+    assert!(
+        errors[0].starts_with("error: ") && errors[0].contains(cause),
+        "error should say '{cause}': {err}"
+    );
+    assert_eq!(
+        before,
+        without_events(tree(root)),
+        "a failed extraction must not change the inventory"
+    );
+    let after_events = fs::read_to_string(&events_path).unwrap();
+    assert!(after_events.starts_with(&before_events));
+    let kinds: Vec<String> = after_events[before_events.len()..]
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("whole event lines")["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    if events_written {
+        assert_eq!(
+            kinds,
+            [
+                "inventory.extraction.started",
+                "inventory.extraction.failed"
+            ]
+        );
+    }
+}
+
+/// A bind mount of a directory onto itself, read-only; unmounted when dropped.
+struct ReadOnly(PathBuf);
+
+impl ReadOnly {
+    fn mount(dir: &Path) -> ReadOnly {
+        let mount = require("mount");
+        let ok =
+            |c: &mut Command| assert!(c.status().unwrap().success(), "{c:?} failed (needs root)");
+        ok(Command::new(&mount).arg("--bind").arg(dir).arg(dir));
+        let ro = ReadOnly(dir.to_path_buf());
+        ok(Command::new(&mount)
+            .args(["-o", "remount,bind,ro"])
+            .arg(dir));
+        ro
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = Command::new(require("umount")).arg(&self.0).status();
+    }
+}
+
+/// A small tmpfs mounted on a fresh directory; unmounted when dropped.
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    fn mount(size: &str) -> Tmpfs {
+        let dir = tempfile::tempdir().unwrap();
+        mount_tmpfs(dir.path(), size);
+        Tmpfs(dir)
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new(require("umount")).arg(self.0.path()).status();
+    }
+}
+
+fn mount_tmpfs(dir: &Path, size: &str) {
+    let st = Command::new(require("mount"))
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mounting a tmpfs failed (needs root)");
+}
+
+/// Fill the file system holding `dir` with `dir/filler`.
+fn fill(dir: &Path) {
+    let st = Command::new("dd")
+        .args(["if=/dev/zero", "bs=4k"])
+        .arg(format!("of={}", dir.join("filler").display()))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!st.success(), "dd should stop at a full disk");
+}
+
+#[test]
+fn failed_extraction_into_a_read_only_hosts_directory_changes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let mut guard = None;
+    failed_extraction_changes_nothing(
+        root.path(),
+        |r| guard = Some(ReadOnly::mount(&r.join("hosts/rhel5"))),
+        "Read-only file system",
+        true,
+    );
+    drop(guard);
+}
+
+#[test]
+fn failed_extraction_when_latest_json_is_a_directory_changes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    failed_extraction_changes_nothing(
+        root.path(),
+        |r| {
+            let latest = r.join("inventory/rhel5/latest.json");
+            fs::remove_file(&latest).unwrap();
+            fs::create_dir(&latest).unwrap();
+            fs::write(latest.join("keep"), "x").unwrap();
+        },
+        "latest.json' is a directory",
+        true,
+    );
+}
+
+#[test]
+fn failed_extraction_on_a_full_disk_changes_nothing() {
+    let disk = Tmpfs::mount("4m");
+    let root = disk.0.path().join("root");
+    failed_extraction_changes_nothing(
+        &root,
+        // Fill every block; the filler is part of the tree compared afterwards.
+        fill,
+        "No space left on device",
+        false,
+    );
+}
+
+#[test]
+fn failed_extraction_when_only_the_hosts_copy_hits_a_full_disk_changes_nothing() {
+    // The snapshot and latest.json would fit; only hosts/<h>/hardware.nix cannot be written.
+    let root = tempfile::tempdir().unwrap();
+    let mut mounted = None;
+    failed_extraction_changes_nothing(
+        root.path(),
+        |r| {
+            let dir = r.join("hosts/rhel5");
+            let nix = fs::read(dir.join("hardware.nix")).unwrap();
+            mount_tmpfs(&dir, "64k");
+            mounted = Some(Unmount(dir.clone()));
+            fs::write(dir.join("hardware.nix"), nix).unwrap();
+            fill(&dir);
+        },
+        "No space left on device",
+        true,
+    );
+    drop(mounted);
+}
+
+/// Unmounts a path when dropped.
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new(require("umount")).arg(&self.0).status();
+    }
 }
