@@ -350,3 +350,56 @@ impl Drop for Unmount {
         let _ = Command::new(require("umount")).arg(&self.0).status();
     }
 }
+
+#[test]
+fn an_empty_or_short_redaction_salt_is_refused() {
+    for salt in ["", "abcd\n"] {
+        let root = tempfile::tempdir().unwrap();
+        let cap = repo().join("tests/fixtures/hosts/linux-xeon-e5620");
+        fs::create_dir_all(root.path().join("inventory")).unwrap();
+        fs::write(root.path().join("inventory/.redact-salt"), salt).unwrap();
+        let (code, _, err) = run(hwinv(root.path())
+            .args(["extract", "--redact", "--replay"])
+            .arg(&cap));
+        assert_ne!(code, 0);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(".redact-salt") && err.contains("fewer than 16"),
+            "{err}"
+        );
+        assert!(!root.path().join("inventory/rhel5/latest.json").exists());
+    }
+}
+
+#[test]
+fn a_full_disk_never_leaves_an_empty_redaction_salt() {
+    let disk = Tmpfs::mount("1m");
+    let root = disk.0.path();
+    fs::create_dir_all(root.join("inventory")).unwrap();
+    fill(root);
+    let cap = repo().join("tests/fixtures/hosts/linux-xeon-e5620");
+    let (code, _, err) = run(hwinv(root)
+        .args(["extract", "--redact", "--replay"])
+        .arg(&cap));
+    assert_ne!(code, 0);
+    assert!(err.contains("No space left on device"), "{err}");
+    let salt = root.join("inventory/.redact-salt");
+    assert!(!salt.exists(), "a salt was left: {:?}", fs::read(&salt));
+    let left: Vec<_> = fs::read_dir(root.join("inventory"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        left.iter()
+            .all(|n| !n.to_string_lossy().contains("redact-salt")),
+        "{left:?}"
+    );
+    // With room again, the salt is made whole.
+    fs::remove_file(root.join("filler")).unwrap();
+    let (code, _, err) = run(hwinv(root)
+        .args(["extract", "--redact", "--replay"])
+        .arg(&cap));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(fs::read_to_string(&salt).unwrap().len(), 64);
+}
