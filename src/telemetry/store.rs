@@ -300,12 +300,17 @@ impl TelemetryStore {
         Ok(written)
     }
 
-    /// Count rejected samples in `rejects.json` (read, update, replace atomically).
+    /// Count rejected samples in `rejects.json` (read, update, replace atomically, under
+    /// `telemetry/.rejects.lock`).
     pub fn record_rejects(&self, rejected: &[(Sample, RejectReason)]) -> Result<()> {
         if rejected.is_empty() {
             return Ok(());
         }
         let path = self.dir.join("rejects.json");
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("unable to create '{}'", self.dir.display()))?;
+        // Read, count and replace under one lock, so concurrent ingests add up instead of overwriting.
+        let _lock = crate::store::lock(&self.dir.join(".rejects.lock"))?;
         let mut r = self.rejects()?;
         for (s, why) in rejected {
             r.total += 1;

@@ -403,3 +403,41 @@ fn a_full_disk_never_leaves_an_empty_redaction_salt() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(fs::read_to_string(&salt).unwrap().len(), 64);
 }
+
+#[test]
+fn concurrent_ingests_count_every_rejected_sample() {
+    let root = tempfile::tempdir().unwrap();
+    let hand =
+        fs::read_to_string(repo().join("tests/fixtures/telemetry/hand-computed.jsonl")).unwrap();
+    let bad = hand
+        .lines()
+        .find(|l| l.contains("\"cpu_pct\":150.0"))
+        .unwrap();
+    let files: Vec<PathBuf> = (0..10)
+        .map(|i| {
+            let p = root.path().join(format!("bad{i}.jsonl"));
+            fs::write(&p, format!("{bad}\n").repeat(20)).unwrap();
+            p
+        })
+        .collect();
+    let children: Vec<_> = files
+        .iter()
+        .map(|f| {
+            hwinv(root.path())
+                .args(["telemetry", "ingest"])
+                .arg(f)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let rejects: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.path().join("telemetry/rejects.json")).unwrap())
+            .unwrap();
+    assert_eq!(rejects["total"], 200, "lost updates");
+    assert_eq!(rejects["by_reason"]["cpu_pct_out_of_range"], 200);
+}
