@@ -223,6 +223,9 @@ fn alert_columns(rows: &[Alert]) -> Vec<Column> {
     ]
 }
 
+/// A file that could not be read, with the reason.
+pub type BadFile = (PathBuf, anyhow::Error);
+
 /// What `rejects.json` holds.
 #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Rejects {
@@ -378,6 +381,19 @@ impl TelemetryStore {
             out.extend(read_samples(&f)?);
         }
         Ok(out)
+    }
+
+    /// Like [`TelemetryStore::samples_of_date`], but a file that cannot be read is skipped and
+    /// returned with its error instead of failing the whole date.
+    pub fn samples_of_date_skipping_bad(&self, date: &str) -> Result<(Vec<Sample>, Vec<BadFile>)> {
+        let (mut out, mut bad) = (Vec::new(), Vec::new());
+        for f in self.sample_files(date, None)? {
+            match read_samples(&f) {
+                Ok(s) => out.extend(s),
+                Err(e) => bad.push((f, e)),
+            }
+        }
+        Ok((out, bad))
     }
 
     /// The newest stored sample of `host`, looking back from the newest date partition.

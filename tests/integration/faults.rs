@@ -441,3 +441,49 @@ fn concurrent_ingests_count_every_rejected_sample() {
     assert_eq!(rejects["total"], 200, "lost updates");
     assert_eq!(rejects["by_reason"]["cpu_pct_out_of_range"], 200);
 }
+
+#[test]
+fn rollup_skips_a_corrupt_parquet_file_and_rolls_up_the_other_hosts() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let hand = repo().join("tests/fixtures/telemetry/hand-computed.jsonl");
+    let (code, _, err) = run(hwinv(r).args(["telemetry", "ingest"]).arg(&hand));
+    assert_eq!(code, 0, "{err}");
+    let files: Vec<PathBuf> = tree(&r.join("telemetry/host_metrics"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    let pi = files
+        .iter()
+        .find(|p| p.to_string_lossy().contains("host=pi4"))
+        .unwrap();
+    // Keep the magic numbers, break the middle: the crate reads garbage pages and footer.
+    let mut bytes = fs::read(pi).unwrap();
+    let n = bytes.len();
+    for (i, b) in bytes[8..n - 8].iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(31) ^ 0xa5;
+    }
+    fs::write(pi, &bytes).unwrap();
+    let (code, out, err) = run(hwinv(r).arg("rollup"));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("warning: skipped telemetry/host_metrics/") && err.contains("host=pi4"),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .last()
+            .unwrap()
+            .starts_with("error: 1 unreadable sample file(s) skipped"),
+        "{err}"
+    );
+    let rolled: Vec<String> = tree(&r.join("telemetry"))
+        .into_iter()
+        .map(|(p, _)| p.to_string_lossy().into_owned())
+        .filter(|p| p.contains("rollup"))
+        .collect();
+    assert!(rolled.iter().any(|p| p.contains("host=ws1")), "{rolled:?}");
+    assert!(!rolled.iter().any(|p| p.contains("host=pi4")), "{rolled:?}");
+}
