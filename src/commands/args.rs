@@ -33,6 +33,24 @@ pub struct SshArgs {
 }
 
 impl SshArgs {
+    /// The first SSH setting given on the command line, as the user spelled its flag (`-o`, `-p`, `-i`,
+    /// `--insecure-accept-any-host-key`), or `None` when there is none.
+    pub fn given(&self) -> Option<&'static str> {
+        if !self.ssh_options.is_empty() {
+            Some("-o")
+        } else if self.port.is_some() {
+            Some("-p")
+        } else if self.identity.is_some() {
+            Some("-i")
+        } else if self.insecure_accept_any_host_key {
+            Some("--insecure-accept-any-host-key")
+        } else if self.host_key_checking != "accept-new" {
+            Some("--host-key-checking")
+        } else {
+            None
+        }
+    }
+
     /// The SSH target for `host` as `user`, after validating both.
     pub fn target(&self, host: &str, user: Option<String>) -> Result<SshTarget> {
         hostname::validate_target(host)?;

@@ -70,6 +70,14 @@ pub fn run(root: &Path, args: &ExtractArgs) -> Result<Exit> {
     if let Some(list) = &args.fleet {
         return fleet::run(root, list, args);
     }
+    if args.host.is_none() {
+        if let Some(flag) = args.ssh.given() {
+            anyhow::bail!(
+                "{flag} is an ssh setting, but no host was named: give HOST (or --fleet FILE), \
+                 or drop it to probe this machine"
+            );
+        }
+    }
     let origin = match (&args.replay, &args.host) {
         (Some(dir), _) => Origin::Replay(dir.clone()),
         (None, Some(host)) => Origin::Ssh(args.ssh.target(host, args.user.clone())?),

@@ -487,3 +487,30 @@ fn rollup_skips_a_corrupt_parquet_file_and_rolls_up_the_other_hosts() {
     assert!(rolled.iter().any(|p| p.contains("host=ws1")), "{rolled:?}");
     assert!(!rolled.iter().any(|p| p.contains("host=pi4")), "{rolled:?}");
 }
+
+#[test]
+fn ssh_options_without_a_host_are_an_error() {
+    let root = tempfile::tempdir().unwrap();
+    let marker = root.path().join("proxy-ran");
+    let proxy = format!("-oProxyCommand=touch {}", marker.display());
+    let cap = repo()
+        .join("tests/fixtures/hosts/linux-xeon-e5620")
+        .display()
+        .to_string();
+    for args in [
+        vec!["extract", proxy.as_str()],
+        vec!["extract", "-p", "2222"],
+        vec!["extract", "-i", "/nonexistent/key"],
+        vec!["extract", "--replay", cap.as_str(), "-oBatchMode=no"],
+    ] {
+        let (code, out, err) = run(hwinv(root.path()).args(&args));
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("no host was named"), "{err}");
+        assert!(
+            !root.path().join("inventory").exists(),
+            "{args:?} wrote an inventory"
+        );
+        assert!(!marker.exists());
+    }
+}
