@@ -71,6 +71,7 @@ impl Store {
     /// of one host cannot interleave their writes.
     pub fn lock_host(&self, host: &str) -> Result<FileLock> {
         let dir = self.host_dir(host)?;
+        refuse_dir_symlink(&dir)?;
         fs::create_dir_all(&dir)
             .with_context(|| format!("unable to create '{}'", dir.display()))?;
         lock(&dir.join(".lock"))
@@ -130,6 +131,7 @@ impl Store {
             }
         }
         for d in [&dir, &gen] {
+            refuse_dir_symlink(d)?;
             fs::create_dir_all(d).with_context(|| format!("unable to create '{}'", d.display()))?;
         }
 
@@ -287,6 +289,22 @@ impl Store {
         let path = self.host_dir(host)?.join("latest.json");
         load_snapshot(&path).with_context(|| format!("no usable snapshot for host '{host}'"))
     }
+}
+
+/// Refuse to write into `dir` when it is a symlink: a `hosts/<host>` or `inventory/<host>` pointing
+/// elsewhere would send every write there.
+fn refuse_dir_symlink(dir: &Path) -> Result<()> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        let to = fs::read_link(dir)
+            .map(|t| t.display().to_string())
+            .unwrap_or_default();
+        bail!(
+            "'{}' is a symlink (to '{to}'); hwinv does not write through directory symlinks: \
+             replace it by a directory",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// What a path held before a commit replaced it, to put back if a later step fails.

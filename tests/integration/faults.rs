@@ -514,3 +514,29 @@ fn ssh_options_without_a_host_are_an_error() {
         assert!(!marker.exists());
     }
 }
+
+/// Move `dir` to `root/elsewhere-<n>` and leave a symlink to it in its place.
+fn symlink_dir(root: &Path, dir: &str, n: &str) {
+    let from = root.join(dir);
+    let to = root.join(format!("elsewhere-{n}"));
+    fs::rename(&from, &to).unwrap();
+    std::os::unix::fs::symlink(&to, &from).unwrap();
+}
+
+#[test]
+fn writes_never_follow_a_symlinked_host_directory() {
+    let root = tempfile::tempdir().unwrap();
+    failed_extraction_changes_nothing(
+        root.path(),
+        |r| symlink_dir(r, "hosts/rhel5", "hosts"),
+        "hosts/rhel5' is a symlink",
+        true,
+    );
+    let root = tempfile::tempdir().unwrap();
+    failed_extraction_changes_nothing(
+        root.path(),
+        |r| symlink_dir(r, "inventory/rhel5", "inventory"),
+        "inventory/rhel5' is a symlink",
+        true,
+    );
+}
