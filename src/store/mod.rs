@@ -133,6 +133,8 @@ impl Store {
         for d in [&dir, &gen] {
             refuse_dir_symlink(d)?;
             fs::create_dir_all(d).with_context(|| format!("unable to create '{}'", d.display()))?;
+            // Leftovers of a killed run. Old ones only: `generate` writes here too, without the host lock.
+            sysfs::remove_stale_temps(d, STALE_TEMP_AGE);
         }
 
         // Stage.
@@ -290,6 +292,10 @@ impl Store {
         load_snapshot(&path).with_context(|| format!("no usable snapshot for host '{host}'"))
     }
 }
+
+/// How old a temporary file must be before an extraction removes it as a killed run's leftover: far
+/// longer than any run keeps one staged.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Refuse to write into `dir` when it is a symlink: a `hosts/<host>` or `inventory/<host>` pointing
 /// elsewhere would send every write there.

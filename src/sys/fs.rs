@@ -124,6 +124,38 @@ pub fn temp_symlink(dir: &Path, hint: &str, target: &Path) -> io::Result<tempfil
     Ok(tmp_path)
 }
 
+/// Remove what killed runs left in `dir`: hwinv's temporary files (hidden, ending in [`TEMP_SUFFIX`]) last
+/// modified at least `min_age` ago. Returns the names removed. Errors are ignored: leftovers are
+/// harmless to readers (no glob matches them), so cleaning up is best effort.
+pub fn remove_stale_temps(dir: &Path, min_age: std::time::Duration) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with('.') && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let Ok(meta) = fs::symlink_metadata(e.path()) else {
+            continue;
+        };
+        if meta.is_dir() {
+            continue;
+        }
+        let age = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .unwrap_or_default();
+        if age >= min_age && fs::remove_file(e.path()).is_ok() {
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    removed
+}
+
 /// An exclusive advisory lock (flock) on a file, released when dropped.
 #[derive(Debug)]
 pub struct FileLock {

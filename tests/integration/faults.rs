@@ -540,3 +540,74 @@ fn writes_never_follow_a_symlinked_host_directory() {
         true,
     );
 }
+
+/// Every hwinv temporary file under `dir`.
+fn temps(dir: &Path) -> Vec<PathBuf> {
+    tree(dir)
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .ends_with(".hwinv-tmp")
+        })
+        .collect()
+}
+
+#[test]
+fn temp_files_of_killed_runs_are_cleaned_up_by_the_next_run() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let cap = repo().join("tests/fixtures/hosts/linux-xeon-e5620");
+    let (code, _, err) = run(hwinv(r).arg("extract").arg("--replay").arg(&cap));
+    assert_eq!(code, 0, "{err}");
+    let (_d, changed) = changed_capture();
+    // kill -9 at moments spread over a run, until some run has left temp files behind.
+    let mut seed = 12_345_u64;
+    for _ in 0..200 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let mut child = hwinv(r)
+            .arg("extract")
+            .arg("--replay")
+            .arg(&changed)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros((seed >> 33) % 15_000));
+        let _ = child.kill();
+        let _ = child.wait();
+        if !temps(r).is_empty() {
+            break;
+        }
+    }
+    // A leftover stands in for one when no kill landed in the window (the window is short).
+    if temps(r).is_empty() {
+        fs::write(r.join("hosts/rhel5/.hardware.nix.abc123.hwinv-tmp"), "half").unwrap();
+    }
+    let fresh = r.join("hosts/rhel5/.configuration.nix.fresh.hwinv-tmp");
+    fs::write(&fresh, "a concurrent generate's staged file").unwrap();
+    // Age every leftover past the bound (a killed run's files are old by the time the next one comes).
+    for t in temps(r).into_iter().filter(|t| t != &fresh) {
+        let st = Command::new("touch")
+            .args(["-h", "-d", "1 hour ago"])
+            .arg(&t)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let (code, _, err) = run(hwinv(r).arg("extract").arg("--replay").arg(&changed));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        temps(r),
+        vec![fresh],
+        "old leftovers removed, a recent one kept"
+    );
+    let latest = r.join("inventory/rhel5/latest.json");
+    let snap: serde_json::Value = serde_json::from_slice(&fs::read(latest).unwrap()).unwrap();
+    assert_eq!(
+        snap["hardware"]["memory"]["total_bytes"],
+        7_484_296_u64 * 1024
+    );
+}
