@@ -611,3 +611,29 @@ fn temp_files_of_killed_runs_are_cleaned_up_by_the_next_run() {
         7_484_296_u64 * 1024
     );
 }
+
+/// `depth` nested elements, as a hostile `nvidia-smi -q -x` prints them.
+pub fn deep_xml(depth: usize) -> String {
+    format!("{}{}\n", "<a>".repeat(depth), "</a>".repeat(depth))
+}
+
+#[test]
+fn deeply_nested_nvidia_smi_xml_is_a_warning_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c");
+    fs::create_dir_all(&cap).unwrap();
+    fs::write(cap.join("uname.out"), "Linux\nh1\n6.1\nx86_64\n").unwrap();
+    fs::write(cap.join("uname.status"), "0\n").unwrap();
+    fs::write(cap.join("nvidia_smi.out"), deep_xml(200_000)).unwrap();
+    fs::write(cap.join("nvidia_smi.status"), "0\n").unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(hwinv(root.path())
+        .args(["extract", "--json", "--replay"])
+        .arg(&cap));
+    assert_eq!(code, 0, "{err}");
+    let snap: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.path().join("inventory/h1/latest.json")).unwrap())
+            .unwrap();
+    let warnings = snap["warnings"].to_string();
+    assert!(warnings.contains("XML nested deeper than 64"), "{warnings}");
+}
