@@ -5,6 +5,7 @@
 mod extract;
 mod faults;
 mod fleet;
+mod fuzz;
 mod generate;
 mod odd;
 mod probe;
