@@ -75,6 +75,20 @@ fn integers_outside_nix_range_are_refused_and_the_largest_valid_one_parses() {
         &cap.display().to_string(),
         "outside Nix's signed 64-bit range",
     );
+
+    // The same on macOS, where hw.memsize is read as an unsigned 64-bit number.
+    let (_d, cap) = capture_copy("mac-m1pro");
+    patch_line(
+        &cap.join("sysctl.out"),
+        "hw.memsize:",
+        "hw.memsize: 18446744073709551615",
+    );
+    let args = vec!["--replay".to_string(), cap.display().to_string()];
+    assert_failure_leaves_inventory_untouched(
+        &args,
+        &cap.display().to_string(),
+        "integer 18446744073709551615 is outside Nix's signed 64-bit range",
+    );
 }
 
 #[test]
