@@ -325,14 +325,7 @@ fn probe_and_store(
     json.push(b'\n');
 
     let _lock = store.lock_host(&host)?;
-    let saved = store.save_snapshot(&snapshot, &json)?;
-    let inv_nix = store.host_dir(&host)?.join("hardware.nix");
-    let hosts_nix = store.generated_dir(&host)?.join("hardware.nix");
-    for p in [&inv_nix, &hosts_nix] {
-        crate::store::write_atomic(p, nix.as_bytes())
-            .with_context(|| format!("unable to write '{}'", p.display()))?;
-    }
-    let written = vec![saved.snapshot, saved.latest, inv_nix, hosts_nix];
+    let written = store.save_extraction(&snapshot, &json, nix.as_bytes())?;
     if opts.track_git {
         crate::store::git::track(store.root(), &written, opts.git_add);
     }

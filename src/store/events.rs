@@ -42,8 +42,17 @@ pub fn append(path: &Path, event: &Event) -> Result<()> {
         .append(true)
         .open(path)
         .with_context(|| format!("unable to open '{}'", path.display()))?;
-    file.write_all(&line)
-        .with_context(|| format!("unable to append to '{}'", path.display()))
+    let len = file
+        .metadata()
+        .with_context(|| format!("unable to read '{}'", path.display()))?
+        .len();
+    if let Err(e) = file.write_all(&line) {
+        // A full disk can take part of the line: cut it off again (we hold the lock), so the log never
+        // holds a torn line.
+        let _ = file.set_len(len);
+        return Err(e).with_context(|| format!("unable to append to '{}'", path.display()));
+    }
+    Ok(())
 }
 
 /// Read every event; lines that are not valid events are skipped (a torn line from a crash of an

@@ -4,7 +4,9 @@
 
 mod cli;
 mod extract;
+mod faults;
 mod fleet;
+mod fuzz;
 mod generate;
 mod hardware_config;
 mod odd;
