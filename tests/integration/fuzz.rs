@@ -166,6 +166,7 @@ fn ctx() -> probe::Context {
         source: hwinv::model::Source {
             transport: "replay".into(),
             target: None,
+            ..Default::default()
         },
         generator: "hwinv fuzz".into(),
     }
