@@ -8,52 +8,23 @@ self:
 }:
 let
   cfg = config.services.hwinv;
-  inherit (lib) mkEnableOption mkIf mkOption types;
+  inherit (lib) mkIf mkOption types;
   hwinv = "${cfg.package}/bin/hwinv --root ${cfg.root}";
   log = name: "${cfg.root}/log/${name}.log";
 in
 {
+  imports = [ (import ./common.nix self) ];
+
   options.services.hwinv = {
-    enable = mkEnableOption "hwinv, recording this Mac's hardware";
-    package = mkOption {
-      type = types.package;
-      default = self.packages.${pkgs.stdenv.hostPlatform.system}.hwinv;
-      description = "The hwinv package.";
-    };
-    root = mkOption {
-      type = types.str;
-      default = "/var/lib/hwinv";
-      description = "Inventory root.";
-    };
     extract.interval = mkOption {
       type = types.int;
       default = 86400;
       description = "Seconds between extractions.";
     };
-    export = {
-      enable = mkOption {
-        type = types.bool;
-        default = true;
-        description = "Write hwinv.prom for node_exporter's textfile collector.";
-      };
-      interval = mkOption {
-        type = types.int;
-        default = 30;
-        description = "Seconds between refreshes.";
-      };
-      directory = mkOption {
-        type = types.str;
-        default = "/var/lib/hwinv/textfile";
-        description = "Where hwinv.prom goes: point node_exporter's --collector.textfile.directory here.";
-      };
-    };
-    sample = {
-      enable = mkEnableOption "telemetry sampling into Parquet under the root's telemetry/";
-      interval = mkOption {
-        type = types.str;
-        default = "10s";
-        description = "Sampling interval.";
-      };
+    export.interval = mkOption {
+      type = types.int;
+      default = 30;
+      description = "Seconds between refreshes of hwinv.prom.";
     };
   };
 

@@ -9,7 +9,7 @@ self:
 }:
 let
   cfg = config.services.hwinv;
-  inherit (lib) mkEnableOption mkIf mkOption types;
+  inherit (lib) mkIf mkOption types;
   hwinv = "${cfg.package}/bin/hwinv --root ${cfg.root}";
   hardened = {
     NoNewPrivileges = true;
@@ -19,47 +19,18 @@ let
   };
 in
 {
+  imports = [ (import ./common.nix self) ];
+
   options.services.hwinv = {
-    enable = mkEnableOption "hwinv, recording this host's hardware";
-    package = mkOption {
-      type = types.package;
-      default = self.packages.${pkgs.stdenv.hostPlatform.system}.hwinv;
-      description = "The hwinv package.";
-    };
-    root = mkOption {
-      type = types.str;
-      default = "/var/lib/hwinv";
-      description = "Inventory root: inventory/, hosts/ and telemetry/ live here.";
-    };
     extract.interval = mkOption {
       type = types.str;
       default = "daily";
       description = "When to extract again (systemd OnCalendar).";
     };
-    export = {
-      enable = mkOption {
-        type = types.bool;
-        default = true;
-        description = "Write hwinv.prom for node_exporter's textfile collector.";
-      };
-      interval = mkOption {
-        type = types.str;
-        default = "30s";
-        description = "How often to refresh it, services probed each time.";
-      };
-      directory = mkOption {
-        type = types.str;
-        default = "/var/lib/hwinv/textfile";
-        description = "Where hwinv.prom goes: point node_exporter's --collector.textfile.directory here.";
-      };
-    };
-    sample = {
-      enable = mkEnableOption "telemetry sampling into Parquet under the root's telemetry/";
-      interval = mkOption {
-        type = types.str;
-        default = "10s";
-        description = "Sampling interval.";
-      };
+    export.interval = mkOption {
+      type = types.str;
+      default = "30s";
+      description = "How often to refresh hwinv.prom, services probed each time.";
     };
   };
 

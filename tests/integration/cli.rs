@@ -119,16 +119,7 @@ fn init_starts_a_fleet_of_your_own() {
         fleet.display(),
         fleet.display()
     );
-    let out = Command::new(require("nix-instantiate"))
-        .args(["--eval", "--strict", "--json", "-E", &expr])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[\"vm\"]");
+    assert_eq!(crate::util::nix_eval_expr(&expr), serde_json::json!(["vm"]));
 }
 
 /// A small inventory: this dev VM's capture stored twice as `vm` (its own name) and once as `renamed`.

@@ -1289,6 +1289,7 @@ fn the_flake_packages_hwinv_and_its_modules_evaluate() {
         "flake.nix",
         "Cargo.toml",
         "Cargo.lock",
+        "nix/modules/common.nix",
         "nix/modules/nixos.nix",
         "nix/modules/darwin.nix",
     ] {

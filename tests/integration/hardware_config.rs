@@ -233,16 +233,7 @@ fn hostile_mounts_stay_inert() {
         "let m = import {} {{ config = {{ hardware.enableRedistributableFirmware = true; }}; lib = {{ mkDefault = x: x; }}; pkgs = {{ }}; modulesPath = \"/m\"; }}; in {{ fs = m.fileSystems; boot = builtins.attrNames m.boot; }}",
         file.display()
     );
-    let out = Command::new(require("nix-instantiate"))
-        .args(["--eval", "--strict", "--json", "-E", &expr])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = crate::util::nix_eval_expr(&expr);
     assert_eq!(
         v["fs"][evil_mp]["device"],
         format!("/dev/disk/by-label/{evil_label}")

@@ -279,3 +279,17 @@ impl FakeMac {
         bin
     }
 }
+
+/// Evaluate a Nix expression strictly with the real nix-instantiate, as JSON.
+pub fn nix_eval_expr(expr: &str) -> serde_json::Value {
+    let out = Command::new(require("nix-instantiate"))
+        .args(["--eval", "--strict", "--json", "-E", expr])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nix-instantiate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
