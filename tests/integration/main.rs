@@ -8,6 +8,7 @@ mod generate;
 mod odd;
 mod probe;
 mod prometheus;
+mod push;
 mod query;
 mod readiness;
 mod render;

@@ -1,0 +1,513 @@
+//! Push mode against a real `nats-server -js` on loopback, configured by `hwinv nats hub-config`: many
+//! agents at once, unchanged hardware, per-host permissions, the hub restarting, hostile payloads.
+
+use crate::util::{free_port, hwinv, require, run};
+use hwinv::push::client;
+use hwinv::push::creds::HubArgs;
+use std::fs;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A hub: its directory (config, creds, JetStream store) and the running server.
+struct Hub {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Hub {
+    /// Generate the configuration for `hosts`, start nats-server on it and run `hwinv nats setup`.
+    fn start(hosts: &[String]) -> Hub {
+        require("nats-server");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut cmd = hwinv(dir.path());
+        cmd.args(["nats", "hub-config", "--port", &port.to_string(), "--out"])
+            .arg(dir.path().join("hub"));
+        for h in hosts {
+            cmd.args(["--host", h]);
+        }
+        let (code, out, err) = run(&mut cmd);
+        assert_eq!(code, 0, "hub-config: {out}{err}");
+        let conf = dir.path().join("hub/nats-server.conf");
+        let t = Command::new(require("nats-server"))
+            .arg("-t")
+            .arg("-c")
+            .arg(&conf)
+            .output()
+            .unwrap();
+        assert!(
+            t.status.success(),
+            "nats-server -t refused the hub config: {t:?}"
+        );
+        let mut hub = Hub {
+            dir,
+            port,
+            child: None,
+        };
+        hub.restart();
+        let (code, out, err) = run(hwinv(hub.dir.path())
+            .args(["nats", "setup"])
+            .args(hub.args("hwinv-admin")));
+        assert_eq!(code, 0, "setup: {out}{err}");
+        hub
+    }
+
+    fn creds(&self, user: &str) -> PathBuf {
+        self.dir.path().join(format!("hub/creds/{user}.creds"))
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// `--server URL --creds FILE` for `user`.
+    fn args(&self, user: &str) -> Vec<String> {
+        vec![
+            "--server".into(),
+            self.url(),
+            "--creds".into(),
+            self.creds(user).display().to_string(),
+        ]
+    }
+
+    /// (Re)start the server on the same port and store.
+    fn restart(&mut self) {
+        let child = Command::new(require("nats-server"))
+            .arg("-c")
+            .arg(self.dir.path().join("hub/nats-server.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(self.dir.path().join("nats.log")).unwrap())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// `hwinv agent` pushing `fixture` as `name` with `user`'s credentials, spooling under `spool`.
+    fn agent(&self, user: &str, name: &str, fixture: &Path, spool: &Path) -> Command {
+        self.agent_retrying(user, name, fixture, spool, "1s")
+    }
+
+    /// [`Hub::agent`], retrying an unreachable hub for `retry_for`.
+    fn agent_retrying(
+        &self,
+        user: &str,
+        name: &str,
+        fixture: &Path,
+        spool: &Path,
+        retry_for: &str,
+    ) -> Command {
+        let mut c = hwinv(self.dir.path());
+        c.arg("agent")
+            .args(self.args(user))
+            .arg("--once")
+            .arg("--replay")
+            .arg(fixture)
+            .args([
+                "--name",
+                name,
+                "--hub-timeout",
+                "2s",
+                "--retry-for",
+                retry_for,
+            ])
+            .arg("--spool")
+            .arg(spool);
+        c
+    }
+
+    fn sync(&self, root: &Path) -> (i32, String, String) {
+        run(hwinv(root).arg("sync").args(self.args("hwinv-admin")))
+    }
+
+    /// Publish raw bytes with `user`'s credentials.
+    fn publish_raw(&self, user: &str, subject: &str, payload: &[u8]) -> Result<bool, String> {
+        let args = HubArgs {
+            server: self.url(),
+            creds: self.creds(user),
+            tls_ca: None,
+            tls_cert: None,
+            tls_key: None,
+            tls: false,
+        };
+        let rt = hwinv::push::runtime().unwrap();
+        rt.block_on(async {
+            let hub = client::connect(&args, Duration::from_secs(2))
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            let id = format!("raw-{}", payload.len() ^ subject.len());
+            let r = hub
+                .publish(
+                    subject,
+                    payload.to_vec(),
+                    &format!("{id}-{:?}", Instant::now()),
+                    None,
+                )
+                .await
+                .map_err(|e| format!("{e:#}"));
+            hub.close().await;
+            r
+        })
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The replayable fixture hosts.
+fn fixtures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(crate::util::repo().join("tests/fixtures/hosts"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}
+
+fn snapshots_of(root: &Path, host: &str) -> usize {
+    fs::read_dir(root.join("inventory").join(host))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("hardware_"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn events_of(root: &Path) -> String {
+    fs::read_to_string(root.join("inventory/events.jsonl")).unwrap_or_default()
+}
+
+#[test]
+fn twenty_agents_push_at_once_and_sync_stores_them_once() {
+    let names: Vec<String> = (0..20).map(|i| format!("push-{i:02}")).collect();
+    let hub = Hub::start(&names);
+    let fx = fixtures();
+    let spool = hub.dir.path().join("spool");
+    let push_all = || {
+        let children: Vec<(String, Child)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let c = hub
+                    .agent(n, n, &fx[i % fx.len()], &spool)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                (n.clone(), c)
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|(n, c)| {
+                let out = c.wait_with_output().unwrap();
+                let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                assert!(
+                    out.status.success(),
+                    "agent {n}: {text}{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                text
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = push_all();
+    assert!(
+        first.iter().all(|o| o.contains("snapshot published")),
+        "{first:?}"
+    );
+
+    let inv = tempfile::tempdir().unwrap();
+    let (code, out, err) = hub.sync(inv.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("20 hosts: 20 stored"), "{out}");
+    let events = events_of(inv.path());
+    for n in &names {
+        assert_eq!(snapshots_of(inv.path(), n), 1, "{n}");
+        let dir = inv.path().join("inventory").join(n);
+        assert!(
+            dir.join("hardware.nix").exists() && dir.join("latest.json").exists(),
+            "{n}"
+        );
+        assert!(
+            inv.path()
+                .join("hosts")
+                .join(n)
+                .join("hardware.nix")
+                .exists(),
+            "{n}"
+        );
+        let latest: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join("latest.json")).unwrap()).unwrap();
+        assert_eq!(latest["system_info"]["hostname"], n.as_str());
+        for kind in [
+            "extraction.started",
+            "hardware.discovered",
+            "extraction.completed",
+        ] {
+            let needle = format!("\"type\":\"inventory.{kind}\",\"host\":\"{n}\"");
+            assert!(events.contains(&needle), "{needle} in events.jsonl");
+        }
+    }
+    // What extract and hosts read works on what sync wrote.
+    let (code, out, _) = run(hwinv(inv.path()).args(["hosts"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("push-19"), "{out}");
+
+    // Unchanged hardware: the agents publish nothing new and sync stores nothing.
+    let second = push_all();
+    assert!(
+        second.iter().all(|o| o.contains("snapshot unchanged")),
+        "{second:?}"
+    );
+    let (code, out, err) = hub.sync(inv.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("20 hosts: 0 stored, 20 unchanged"), "{out}");
+    for n in &names {
+        assert_eq!(snapshots_of(inv.path(), n), 1, "{n} stored once");
+    }
+    // Two syncs at once (and nothing new): still one snapshot each, no error.
+    let a = hwinv(inv.path())
+        .arg("sync")
+        .args(hub.args("hwinv-admin"))
+        .output()
+        .unwrap();
+    assert!(a.status.success());
+    let events_before = events_of(inv.path())
+        .lines()
+        .filter(|l| l.contains("\"push-00\""))
+        .count();
+    let (c1, c2) = std::thread::scope(|s| {
+        let t = s.spawn(|| hub.sync(inv.path()).0);
+        (hub.sync(inv.path()).0, t.join().unwrap())
+    });
+    assert_eq!((c1, c2), (0, 0));
+    let events_after = events_of(inv.path())
+        .lines()
+        .filter(|l| l.contains("\"push-00\""))
+        .count();
+    assert_eq!(events_before, events_after, "events are appended once");
+}
+
+#[test]
+fn a_host_cannot_write_another_hosts_key() {
+    let names = vec!["host-a".to_string(), "host-b".to_string()];
+    let hub = Hub::start(&names);
+    let fx = &fixtures()[0];
+    let spool = hub.dir.path().join("spool");
+    let (code, _, err) = run(&mut hub.agent("host-a", "host-b", fx, &spool));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("Permissions Violation"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one-line error: {err}");
+    // Straight at the server: A's credentials on B's key and B's events.
+    let snapshot = br#"{"schema_version":1}"#;
+    let e = hub
+        .publish_raw("host-a", "$KV.hwinv-hosts.host-b", snapshot)
+        .unwrap_err();
+    assert!(e.contains("Permissions Violation"), "{e}");
+    let e = hub
+        .publish_raw("host-a", "inventory.extraction.completed.host-b", b"{}")
+        .unwrap_err();
+    assert!(e.contains("Permissions Violation"), "{e}");
+    assert!(hub
+        .publish_raw("host-a", "$KV.hwinv-hosts-other.x", b"{}")
+        .is_err());
+    let inv = tempfile::tempdir().unwrap();
+    let (code, out, err) = hub.sync(inv.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 hosts"), "{out}");
+    assert!(!inv.path().join("inventory/host-b").exists());
+}
+
+#[test]
+fn the_hub_stopped_mid_run_and_restarted_loses_nothing() {
+    let names: Vec<String> = ["early", "waiting", "spooled"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut hub = Hub::start(&names);
+    let fx = fixtures();
+    let spool = hub.dir.path().join("spool");
+    let (code, out, err) = run(&mut hub.agent("early", "early", &fx[0], &spool));
+    assert_eq!(code, 0, "{out}{err}");
+
+    hub.stop();
+    // One agent keeps retrying while the hub is down; another gives up and leaves its push in the spool.
+    let waiting = hub
+        .agent_retrying("waiting", "waiting", &fx[1], &spool, "20s")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (code, _, err) =
+        run(&mut hub.agent_retrying("spooled", "spooled", &fx[2], &spool, "300ms"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("wait in"), "{err}");
+    assert!(spool.join("spooled.pending.json").exists());
+    std::thread::sleep(Duration::from_millis(300));
+    hub.restart();
+
+    let out = waiting.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("snapshot published"));
+    let (code, out, err) = run(&mut hub.agent("spooled", "spooled", &fx[2], &spool));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("6 events"),
+        "the spooled run's events go too: {out}"
+    );
+    assert!(!spool.join("spooled.pending.json").exists());
+
+    let inv = tempfile::tempdir().unwrap();
+    let (code, out, err) = hub.sync(inv.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 hosts: 3 stored"), "{out}");
+    let events = events_of(inv.path());
+    for n in &names {
+        assert_eq!(snapshots_of(inv.path(), n), 1, "{n}");
+        assert!(events.contains(&format!(
+            "\"type\":\"inventory.extraction.completed\",\"host\":\"{n}\""
+        )));
+    }
+}
+
+#[test]
+fn hostile_payloads_are_refused_and_keep_the_previous_latest() {
+    let names = vec!["victim".to_string()];
+    let hub = Hub::start(&names);
+    let fx = &fixtures()[0];
+    let spool = hub.dir.path().join("spool");
+    let (code, out, err) = run(&mut hub.agent("victim", "victim", fx, &spool));
+    assert_eq!(code, 0, "{out}{err}");
+    let inv = tempfile::tempdir().unwrap();
+    assert_eq!(hub.sync(inv.path()).0, 0);
+    let latest = inv.path().join("inventory/victim/latest.json");
+    let good = fs::read(&latest).unwrap();
+    let good_json: serde_json::Value = serde_json::from_slice(&good).unwrap();
+
+    let renamed = {
+        let mut v = good_json.clone();
+        v["system_info"]["hostname"] = "../../etc".into();
+        serde_json::to_vec(&v).unwrap()
+    };
+    let older = {
+        let mut v = good_json.clone();
+        v["collected_at"] = "2001-01-01T00:00:00Z".into();
+        v["hardware"]["cpu_cores"] = 9999.into();
+        serde_json::to_vec(&v).unwrap()
+    };
+    let cases: Vec<(&[u8], &str)> = vec![
+        (b"{not json", "rejected  1 malformed"),
+        (&renamed, "rejected  1 wrong host"),
+        (
+            br#"{"schema_version":1,"collected_at":"x"}"#,
+            "rejected  1 malformed",
+        ),
+        (&older, "1 older ignored"),
+    ];
+    for (payload, expect) in cases {
+        hub.publish_raw("victim", "$KV.hwinv-hosts.victim", payload)
+            .unwrap();
+        let (code, out, err) = hub.sync(inv.path());
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains(expect), "{expect:?} in {out}");
+        assert_eq!(
+            fs::read(&latest).unwrap(),
+            good,
+            "the previous latest stays"
+        );
+        assert_eq!(snapshots_of(inv.path(), "victim"), 1);
+    }
+    // An event whose body names another host than its subject.
+    let forged = br#"{"time":"2026-01-01T00:00:00Z","type":"inventory.extraction.completed","host":"other","details":{}}"#;
+    hub.publish_raw("victim", "inventory.extraction.completed.victim", forged)
+        .unwrap();
+    let (code, out, _) = hub.sync(inv.path());
+    assert_eq!(code, 0);
+    assert!(out.contains("rejected  1 event wrong subject"), "{out}");
+    let events = events_of(inv.path());
+    assert!(!events.contains("\"host\":\"other\""), "{events}");
+    assert!(events.contains("inventory.sync.rejected"));
+}
+
+#[test]
+fn hub_config_keeps_existing_credentials_and_covers_the_inventory() {
+    let root = tempfile::tempdir().unwrap();
+    let fx = &fixtures()[0];
+    let (code, out, err) = run(hwinv(root.path())
+        .args(["extract", "--name", "inv-host", "--replay"])
+        .arg(fx));
+    assert_eq!(code, 0, "{out}{err}");
+    let out_dir = root.path().join("hub");
+    let gen = || {
+        run(hwinv(root.path())
+            .args(["nats", "hub-config", "--out"])
+            .arg(&out_dir))
+    };
+    let (code, out, err) = gen();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("1 hosts + hwinv-admin (2 new credentials, 0 kept)"),
+        "{out}"
+    );
+    let conf = fs::read_to_string(out_dir.join("nats-server.conf")).unwrap();
+    assert!(conf.contains("listen: \"127.0.0.1:4222\""), "{conf}");
+    assert!(conf.contains("\"$KV.hwinv-hosts.inv-host\""), "{conf}");
+    let creds = fs::read(out_dir.join("creds/inv-host.creds")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(out_dir.join("creds/inv-host.creds"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "creds are private");
+    let (code, out, _) = gen();
+    assert_eq!(code, 0);
+    assert!(out.contains("0 new credentials, 2 kept"), "{out}");
+    assert_eq!(
+        fs::read(out_dir.join("creds/inv-host.creds")).unwrap(),
+        creds
+    );
+    assert_eq!(
+        fs::read_to_string(out_dir.join("nats-server.conf")).unwrap(),
+        conf
+    );
+    let t = Command::new(require("nats-server"))
+        .arg("-t")
+        .arg("-c")
+        .arg(out_dir.join("nats-server.conf"))
+        .output()
+        .unwrap();
+    assert!(t.status.success(), "{t:?}");
+    let (code, _, err) = run(hwinv(root.path())
+        .args(["nats", "hub-config", "--host", "../x", "--out"])
+        .arg(&out_dir));
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid host name"), "{err}");
+}
