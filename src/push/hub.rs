@@ -183,6 +183,11 @@ pub fn write(out: &Path, hosts: &[String], opts: &HubOptions) -> Result<Written>
         };
         users.push(User { name, public, host });
     }
+    if !created.is_empty() {
+        // One flush for every new seed (an fsync each costs seconds for a thousand hosts).
+        crate::sys::fs::flush(std::iter::once(&creds_dir))
+            .with_context(|| format!("unable to flush '{}'", creds_dir.display()))?;
+    }
     let config = out.join("nats-server.conf");
     crate::store::write_atomic(&config, render(&users, opts).as_bytes())
         .with_context(|| format!("unable to write '{}'", config.display()))?;
@@ -193,7 +198,7 @@ pub fn write(out: &Path, hosts: &[String], opts: &HubOptions) -> Result<Written>
     })
 }
 
-/// Write a secret file readable by its owner only.
+/// Write a new secret file readable by its owner only (flushed to disk by the caller).
 fn write_secret(path: &Path, data: &[u8]) -> Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt;
@@ -204,7 +209,6 @@ fn write_secret(path: &Path, data: &[u8]) -> Result<()> {
         .open(path)
         .with_context(|| format!("unable to create '{}'", path.display()))?;
     f.write_all(data)
-        .and_then(|()| f.sync_all())
         .with_context(|| format!("unable to write '{}'", path.display()))
 }
 

@@ -10,6 +10,7 @@
 pub mod agent;
 pub mod client;
 pub mod creds;
+pub mod follow;
 pub mod hub;
 pub mod sync;
 

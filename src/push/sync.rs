@@ -316,7 +316,7 @@ fn check_snapshot(host: &str, payload: &[u8]) -> std::result::Result<Snapshot, S
 }
 
 /// A pushed event, checked against the subject it came on (which the hub's permissions vouch for).
-fn check_event(m: &client::StreamMsg) -> std::result::Result<Event, String> {
+pub(crate) fn check_event(m: &client::StreamMsg) -> std::result::Result<Event, String> {
     let Some((kind, host)) = parse_event_subject(&m.subject) else {
         return Err("bad subject: not inventory.<noun>.<verb>.<host>".into());
     };

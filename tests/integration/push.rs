@@ -511,3 +511,47 @@ fn hub_config_keeps_existing_credentials_and_covers_the_inventory() {
     assert_eq!(code, 2);
     assert!(err.contains("invalid host name"), "{err}");
 }
+
+#[test]
+fn events_follow_prints_pushed_events_live() {
+    use std::io::{BufRead, BufReader};
+    let names = vec!["live-1".to_string()];
+    let hub = Hub::start(&names);
+    /// Kills the follower even when an assertion fails first.
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut follow = hwinv(hub.dir.path())
+        .args([
+            "events",
+            "--follow",
+            "--format",
+            "json",
+            "--type",
+            "inventory.extraction.completed",
+        ])
+        .args(hub.args("hwinv-admin"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(follow.stderr.take().unwrap());
+    let mut live = BufReader::new(follow.stdout.take().unwrap());
+    let _follow = Kill(follow);
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("following"), "{line}");
+    let spool = hub.dir.path().join("spool");
+    let (code, out, e) = run(&mut hub.agent("live-1", "live-1", &fixtures()[0], &spool));
+    assert_eq!(code, 0, "{out}{e}");
+    let mut first = String::new();
+    live.read_line(&mut first).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(v["type"], "inventory.extraction.completed", "{first}");
+    assert_eq!(v["host"], "live-1");
+}
