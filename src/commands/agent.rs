@@ -53,6 +53,10 @@ pub struct AgentArgs {
     #[arg(long, default_value = "60", value_name = "DURATION", value_parser = args::duration)]
     pub timeout: Duration,
 
+    /// Also upload the raw capture (every probe section's output) to the hub's object store, as object <host>.
+    #[arg(long)]
+    pub raw: bool,
+
     /// Timeout of one connection attempt and of each acknowledgement.
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = args::duration)]
     pub hub_timeout: Duration,
@@ -75,6 +79,7 @@ pub fn run(root: &Path, args: &AgentArgs) -> Result<Exit> {
         spool: args.spool.clone().unwrap_or_else(agent::default_spool),
         retry_for: args.retry_for,
         timeout: args.hub_timeout,
+        raw: args.raw,
     };
     let store = Store::new(root);
     let Some(every) = args.every else {

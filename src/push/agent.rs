@@ -35,6 +35,8 @@ pub struct AgentOptions {
     pub retry_for: Duration,
     /// Timeout of one connection attempt and of each acknowledgement.
     pub timeout: Duration,
+    /// Also upload the raw capture (every section's output) to the object store.
+    pub raw: bool,
 }
 
 /// What is waiting to be sent for one host.
@@ -51,6 +53,25 @@ pub struct Pending {
     /// Unsent events, oldest first.
     #[serde(default)]
     pub events: Vec<Event>,
+    /// The newest unsent raw capture (see [`capture_json`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<serde_json::Value>,
+}
+
+/// A capture as uploaded to the object store: `{"kernel", "sections": {name: {stdout, stderr,
+/// exit_code, timed_out}}}`, the same fields a capture directory holds.
+pub fn capture_json(sections: &crate::probe::Sections) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = sections
+        .map
+        .iter()
+        .map(|(name, s)| {
+            (
+                name.clone(),
+                json!({"stdout": s.stdout, "stderr": s.stderr, "exit_code": s.exit_code, "timed_out": s.timed_out}),
+            )
+        })
+        .collect();
+    json!({"kernel": sections.kernel, "sections": map})
 }
 
 /// What one run did.
@@ -109,8 +130,9 @@ pub fn run_once(store: &Store, hub: &HubArgs, opts: &AgentOptions) -> Result<Rep
             json!({"transport": "agent", "source": opts.origin.kind(), "target": label}),
         )
     };
-    let (host, snapshot, events, failure) = match probed {
-        Ok((snap, _sections)) => {
+    let (host, snapshot, events, failure, capture) = match probed {
+        Ok((snap, sections)) => {
+            let capture = opts.raw.then(|| capture_json(&sections));
             let host = snap.system_info.hostname.clone();
             let seconds = (t0.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
             let events = vec![
@@ -128,7 +150,7 @@ pub fn run_once(store: &Store, hub: &HubArgs, opts: &AgentOptions) -> Result<Rep
                     json!({"target": label, "transport": "agent", "seconds": seconds}),
                 ),
             ];
-            (host, Some(snap), events, None)
+            (host, Some(snap), events, None, capture)
         }
         Err(err) => {
             // Without a name the host is unknown, and there is no subject to report on.
@@ -148,7 +170,7 @@ pub fn run_once(store: &Store, hub: &HubArgs, opts: &AgentOptions) -> Result<Rep
                     json!({"target": label, "transport": "agent", "error": reason}),
                 ),
             ];
-            (host, None, events, Some(err))
+            (host, None, events, Some(err), None)
         }
     };
     std::fs::create_dir_all(&opts.spool)
@@ -162,6 +184,9 @@ pub fn run_once(store: &Store, hub: &HubArgs, opts: &AgentOptions) -> Result<Rep
     if let Some(s) = &snapshot {
         pending.hash = Some(content_hash(s)?);
         pending.snapshot = Some(serde_json::to_value(s)?);
+    }
+    if capture.is_some() {
+        pending.capture = capture;
     }
     save_pending(&path, &pending)?;
 
@@ -308,6 +333,10 @@ async fn send_on(hub: &Hub, pending: &mut Pending) -> Result<(&'static str, usiz
         pending.snapshot = None;
         pending.hash = None;
     }
+    if let Some(capture) = &pending.capture {
+        upload_capture(hub, &host, &serde_json::to_vec(capture)?).await?;
+        pending.capture = None;
+    }
     let mut sent = 0;
     while let Some(e) = pending.events.first() {
         let subject = event_subject(&e.kind, &e.host)?;
@@ -318,4 +347,44 @@ async fn send_on(hub: &Hub, pending: &mut Pending) -> Result<(&'static str, usiz
         sent += 1;
     }
     Ok((outcome, sent))
+}
+
+/// Upload a capture as the object `host` of the object store, in one chunk on the host's own chunk
+/// subject (a subject rollup replaces the previous capture), then its metadata.
+async fn upload_capture(hub: &Hub, host: &str, data: &[u8]) -> Result<()> {
+    use base64::Engine as _;
+    if data.len() > super::MAX_SNAPSHOT_BYTES {
+        eprintln!(
+            "warning: the raw capture is {} bytes, more than one chunk takes; not uploaded",
+            data.len()
+        );
+        return Ok(());
+    }
+    let digest = Sha256::digest(data);
+    // Not the content hash: a capture uploaded again after another one must not be dropped as a duplicate.
+    let id = format!("{}-{}", hex::encode(&digest[..8]), unit_random().to_bits());
+    let chunk = super::capture_chunk_subject(host);
+    let rollup = [("Nats-Rollup", "sub")];
+    hub.publish_with(&chunk, data.to_vec(), &format!("c-{id}"), &rollup)
+        .await?;
+    let nuid = chunk.rsplit('.').next().unwrap_or_default();
+    let meta = json!({
+        "name": host,
+        "description": "hwinv raw capture",
+        "bucket": super::OBJECTS,
+        "nuid": nuid,
+        "size": data.len(),
+        "chunks": 1,
+        "mtime": crate::model::time::now_rfc3339(),
+        "digest": format!("SHA-256={}", base64::engine::general_purpose::URL_SAFE.encode(digest)),
+        "options": {"max_chunk_size": data.len()},
+    });
+    hub.publish_with(
+        &super::capture_meta_subject(host),
+        serde_json::to_vec(&meta)?,
+        &format!("m-{id}"),
+        &rollup,
+    )
+    .await?;
+    Ok(())
 }

@@ -164,10 +164,22 @@ impl Hub {
         msg_id: &str,
         hash: Option<&str>,
     ) -> Result<bool> {
+        let extra: Vec<(&str, &str)> = hash.map(|h| (HASH_HEADER, h)).into_iter().collect();
+        self.publish_with(subject, payload, msg_id, &extra).await
+    }
+
+    /// [`Hub::publish`] with extra headers.
+    pub async fn publish_with(
+        &self,
+        subject: &str,
+        payload: Vec<u8>,
+        msg_id: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<bool> {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", msg_id);
-        if let Some(h) = hash {
-            headers.insert(HASH_HEADER, h);
+        for (k, v) in extra {
+            headers.insert(*k, *v);
         }
         let mut refused = self.refused.clone();
         refused.mark_unchanged();

@@ -8,7 +8,10 @@
 //! [`write`] does the files.
 
 use super::creds::{nkey_file, Creds};
-use super::{direct_get_subject, inbox_prefix, kv_subject, ADMIN};
+use super::{
+    capture_chunk_subject, capture_meta_subject, direct_get_subject, inbox_prefix, kv_subject,
+    ADMIN,
+};
 use crate::model::hostname;
 use anyhow::{anyhow, bail, Context, Result};
 use std::fmt::Write as _;
@@ -69,6 +72,8 @@ pub fn host_permissions(host: &str, public: &str) -> (Vec<String>, Vec<String>) 
             kv_subject(host),
             format!("inventory.*.*.{host}"),
             direct_get_subject(host),
+            capture_chunk_subject(host),
+            capture_meta_subject(host),
         ],
         vec![format!("{}.>", inbox_prefix(public))],
     )
@@ -246,7 +251,10 @@ mod tests {
         );
         assert!(text.contains(
             "publish: { allow: [\"$KV.hwinv-hosts.web.example.com\", \"inventory.*.*.web.example.com\", \
-             \"$JS.API.DIRECT.GET.KV_hwinv-hosts.$KV.hwinv-hosts.web.example.com\"] }, subscribe: { allow: [\"_INBOX_UWEB.>\"] }"
+             \"$JS.API.DIRECT.GET.KV_hwinv-hosts.$KV.hwinv-hosts.web.example.com\", \"$O.hwinv-captures.C.h"
+        ), "{text}");
+        assert!(text.contains(
+            "\"$O.hwinv-captures.M.d2ViLmV4YW1wbGUuY29t\"] }, subscribe: { allow: [\"_INBOX_UWEB.>\"] }"
         ), "{text}");
         assert!(text.contains("{ nkey: \"UADMIN\" }"), "{text}");
     }

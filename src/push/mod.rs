@@ -23,6 +23,23 @@ use sha2::{Digest, Sha256};
 pub const BUCKET: &str = "hwinv-hosts";
 /// The object store holding raw captures (`<host>` is the object name).
 pub const OBJECTS: &str = "hwinv-captures";
+/// The object store's chunk subject of `host`'s capture. One chunk per capture, published with a
+/// subject rollup, so a fixed per-host chunk subject replaces the previous capture and a host may be
+/// allowed exactly its own (the object store's usual random chunk ids cannot be scoped to a host).
+pub fn capture_chunk_subject(host: &str) -> String {
+    let token = hex::encode(&Sha256::digest(host.as_bytes())[..16]);
+    format!("$O.{OBJECTS}.C.h{token}")
+}
+
+/// The object store's metadata subject of the object named `host`.
+pub fn capture_meta_subject(host: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "$O.{OBJECTS}.M.{}",
+        base64::engine::general_purpose::URL_SAFE.encode(host)
+    )
+}
+
 /// The stream holding every event, on [`EVENT_SUBJECTS`].
 pub const EVENT_STREAM: &str = "HWINV_EVENTS";
 /// The subjects of the event stream.

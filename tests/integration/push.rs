@@ -555,3 +555,50 @@ fn events_follow_prints_pushed_events_live() {
     assert_eq!(v["type"], "inventory.extraction.completed", "{first}");
     assert_eq!(v["host"], "live-1");
 }
+
+#[test]
+fn agent_raw_uploads_the_capture_to_the_object_store() {
+    use futures_util::StreamExt;
+    let names = vec!["raw-1".to_string(), "raw-2".to_string()];
+    let hub = Hub::start(&names);
+    let fx = fixtures();
+    let spool = hub.dir.path().join("spool");
+    for (i, n) in names.iter().enumerate() {
+        let (code, out, err) = run(hub.agent(n, n, &fx[i], &spool).arg("--raw"));
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    // Again for raw-1, from another capture: the object is replaced, not appended to.
+    let (code, out, err) = run(hub.agent("raw-1", "raw-1", &fx[2], &spool).arg("--raw"));
+    assert_eq!(code, 0, "{out}{err}");
+    let args = HubArgs {
+        server: hub.url(),
+        creds: hub.creds("hwinv-admin"),
+        tls_ca: None,
+        tls_cert: None,
+        tls_key: None,
+        tls: false,
+    };
+    let rt = hwinv::push::runtime().unwrap();
+    let read = |name: &str| -> Vec<u8> {
+        rt.block_on(async {
+            let h = client::connect(&args, Duration::from_secs(2))
+                .await
+                .unwrap();
+            let store = h.js.get_object_store("hwinv-captures").await.unwrap();
+            let mut obj = store.get(name).await.unwrap();
+            let mut data = Vec::new();
+            use tokio::io::AsyncReadExt;
+            obj.read_to_end(&mut data).await.unwrap();
+            let list: Vec<_> = store.list().await.unwrap().collect().await;
+            assert_eq!(list.len(), 2, "one object per host");
+            h.close().await;
+            data
+        })
+    };
+    let v: serde_json::Value = serde_json::from_slice(&read("raw-1")).unwrap();
+    let uname = fs::read_to_string(fx[2].join("uname.out")).unwrap();
+    assert_eq!(v["sections"]["uname"]["stdout"], uname.as_str());
+    let v: serde_json::Value = serde_json::from_slice(&read("raw-2")).unwrap();
+    let uname = fs::read_to_string(fx[1].join("uname.out")).unwrap();
+    assert_eq!(v["sections"]["uname"]["stdout"], uname.as_str());
+}
