@@ -218,10 +218,7 @@ pub fn run(store: &Store, hub: &HubArgs, opts: &SyncOptions) -> Result<Report> {
             "failed": report.failed.len(), "seconds": report.seconds,
         }),
     });
-    let events_path = store.events_path();
-    for e in &log {
-        events::append(&events_path, e)?;
-    }
+    events::append_all(&store.events_path(), &log)?;
     let bytes = serde_json::to_vec_pretty(&state)?;
     crate::store::write_atomic(&state_path, &bytes)
         .with_context(|| format!("unable to write '{}'", state_path.display()))?;

@@ -602,3 +602,44 @@ fn agent_raw_uploads_the_capture_to_the_object_store() {
     let uname = fs::read_to_string(fx[1].join("uname.out")).unwrap();
     assert_eq!(v["sections"]["uname"]["stdout"], uname.as_str());
 }
+
+#[test]
+fn sync_beside_extract_of_the_same_host_never_breaks_latest() {
+    let names = vec!["both".to_string()];
+    let hub = Hub::start(&names);
+    let fx = fixtures();
+    let spool = hub.dir.path().join("spool");
+    let (code, out, err) = run(&mut hub.agent("both", "both", &fx[3], &spool));
+    assert_eq!(code, 0, "{out}{err}");
+    let inv = tempfile::tempdir().unwrap();
+    let codes: Vec<i32> = std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        for i in 0..4 {
+            let root = inv.path();
+            let fx = &fx;
+            handles.push(s.spawn(move || {
+                run(hwinv(root)
+                    .args(["extract", "--name", "both", "--replay"])
+                    .arg(&fx[i]))
+                .0
+            }));
+            handles.push(s.spawn(|| hub.sync(inv.path()).0));
+        }
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(codes.iter().all(|c| *c == 0), "{codes:?}");
+    let dir = inv.path().join("inventory/both");
+    let latest: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("latest.json")).unwrap()).unwrap();
+    assert_eq!(latest["system_info"]["hostname"], "both");
+    let leftovers: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("hwinv-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // Four extractions, and the pushed snapshot at most once (four syncs ran), whatever the interleaving.
+    let n = snapshots_of(inv.path(), "both");
+    assert!((4..=5).contains(&n), "{n} snapshots");
+}
