@@ -22,8 +22,8 @@ pub struct SyncArgs {
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = args::duration)]
     pub timeout: Duration,
 
-    /// Hosts written at once.
-    #[arg(short = 'j', long, default_value_t = 8, value_name = "N")]
+    /// Hosts written at once (writing waits on the disk flushing each file, not on the CPU).
+    #[arg(short = 'j', long, default_value_t = 32, value_name = "N")]
     pub jobs: usize,
 
     /// Run `git add` on the files written when the inventory is a git repository.
