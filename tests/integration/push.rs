@@ -15,17 +15,29 @@ struct Hub {
     dir: tempfile::TempDir,
     port: u16,
     child: Option<Child>,
+    /// Extra client flags (TLS).
+    client: Vec<String>,
 }
 
 impl Hub {
     /// Generate the configuration for `hosts`, start nats-server on it and run `hwinv nats setup`.
     fn start(hosts: &[String]) -> Hub {
+        Hub::start_with(hosts, tempfile::tempdir().unwrap(), &[], &[])
+    }
+
+    /// [`Hub::start`] in `dir`, with extra `hub-config` flags and extra client flags.
+    fn start_with(
+        hosts: &[String],
+        dir: tempfile::TempDir,
+        config: &[String],
+        client: &[String],
+    ) -> Hub {
         require("nats-server");
-        let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut cmd = hwinv(dir.path());
         cmd.args(["nats", "hub-config", "--port", &port.to_string(), "--out"])
-            .arg(dir.path().join("hub"));
+            .arg(dir.path().join("hub"))
+            .args(config);
         for h in hosts {
             cmd.args(["--host", h]);
         }
@@ -46,6 +58,7 @@ impl Hub {
             dir,
             port,
             child: None,
+            client: client.to_vec(),
         };
         hub.restart();
         let (code, out, err) = run(hwinv(hub.dir.path())
@@ -65,12 +78,14 @@ impl Hub {
 
     /// `--server URL --creds FILE` for `user`.
     fn args(&self, user: &str) -> Vec<String> {
-        vec![
+        let mut v = vec![
             "--server".into(),
             self.url(),
             "--creds".into(),
             self.creds(user).display().to_string(),
-        ]
+        ];
+        v.extend(self.client.iter().cloned());
+        v
     }
 
     /// (Re)start the server on the same port and store.
@@ -642,4 +657,109 @@ fn sync_beside_extract_of_the_same_host_never_breaks_latest() {
     // Four extractions, and the pushed snapshot at most once (four syncs ran), whatever the interleaving.
     let n = snapshots_of(inv.path(), "both");
     assert!((4..=5).contains(&n), "{n} snapshots");
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, made with openssl in `dir`.
+fn make_certs(dir: &Path) {
+    let openssl = require("openssl");
+    let sh = |args: &[&str]| {
+        let out = Command::new(&openssl)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=hwinv test CA",
+    ]);
+    sh(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
+    sh(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+}
+
+#[test]
+fn tls_options_reach_the_hub_and_the_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certs(dir.path());
+    let p = |f: &str| dir.path().join(f).display().to_string();
+    let config = vec![
+        "--tls-cert".into(),
+        p("server.pem"),
+        "--tls-key".into(),
+        p("server.key"),
+    ];
+    let client = vec!["--tls-ca".to_string(), p("ca.pem")];
+    let names = vec!["secure-1".to_string()];
+    let hub = Hub::start_with(&names, dir, &config, &client);
+    let conf = fs::read_to_string(hub.dir.path().join("hub/nats-server.conf")).unwrap();
+    assert!(
+        conf.contains("tls {") && conf.contains("server.pem"),
+        "{conf}"
+    );
+    let spool = hub.dir.path().join("spool");
+    let (code, out, err) = run(&mut hub.agent("secure-1", "secure-1", &fixtures()[0], &spool));
+    assert_eq!(code, 0, "{out}{err}");
+    let inv = tempfile::tempdir().unwrap();
+    let (code, out, err) = hub.sync(inv.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 stored"), "{out}");
+    // Without the CA the client cannot verify the hub and says so in one line.
+    let (code, _, err) = run(hwinv(inv.path())
+        .args(["sync", "--server", &hub.url(), "--creds"])
+        .arg(hub.creds("hwinv-admin"))
+        .args(["--timeout", "2s"]));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
