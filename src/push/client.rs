@@ -197,6 +197,9 @@ impl Hub {
                     "the hub has no stream for '{subject}' (run `hwinv nats setup` there)"
                 ))
                 .into()),
+                Err(e) if format!("{e:#}").contains("insufficient resources") => Err(anyhow!(
+                    "publishing to '{subject}' failed: the hub's JetStream store is full (insufficient resources)"
+                )),
                 Err(e) => Err(e.context(self.why(subject))),
             },
             _ = refused.changed() => {

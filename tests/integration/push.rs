@@ -763,3 +763,26 @@ fn tls_options_reach_the_hub_and_the_clients() {
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn a_full_jetstream_store_keeps_the_push_in_the_spool() {
+    let names = vec!["filler".to_string()];
+    let config = vec!["--max-file-store".to_string(), "40K".to_string()];
+    let hub = Hub::start_with(&names, tempfile::tempdir().unwrap(), &config, &[]);
+    let spool = hub.dir.path().join("spool");
+    let mut refused = None;
+    for fx in fixtures().iter().cycle().take(30) {
+        let (code, out, err) =
+            run(&mut hub.agent_retrying("filler", "filler", fx, &spool, "300ms"));
+        if code != 0 {
+            refused = Some(err);
+            break;
+        }
+        assert!(out.contains("pushed"), "{out}");
+    }
+    let err = refused.expect("a 40 KiB store fills up");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(errors[0].contains("store is full"), "{err}");
+    assert!(spool.join("filler.pending.json").exists());
+}
