@@ -2,12 +2,12 @@
 //! beside it in `commands/`; doc comments are the `--help` text.
 
 use crate::commands::{
-    agent, capture, compare, diff, events, export, extract, generate, hosts, nats, readiness,
+    agent, capture, compare, diff, events, export, extract, generate, hosts, init, nats, readiness,
     rollup, sample, show, sync, telemetry,
 };
 use crate::error::Exit;
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Turn hardware facts into configuration for a fleet of macOS and Linux hosts.
@@ -17,9 +17,10 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "hwinv", version, propagate_version = true)]
 pub struct Cli {
-    /// Inventory root: the directory holding inventory/, hosts/ and templates/.
-    #[arg(long, global = true, env = "HWINV_ROOT", default_value = ".")]
-    pub root: PathBuf,
+    /// Inventory root: the directory holding inventory/, hosts/ and templates/ (default: the nearest
+    /// directory upwards from here that has an inventory/, else the current directory).
+    #[arg(long, global = true, env = "HWINV_ROOT", value_name = "DIR")]
+    pub root: Option<PathBuf>,
 
     /// What to do.
     #[command(subcommand)]
@@ -29,11 +30,13 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a fleet repository of your own: the fleet flake, leaf-config.nix, .gitignore, inventory/, hosts/.
+    Init(init::InitArgs),
     /// Record a host's hardware: this machine, a remote host over SSH, or a replayed capture.
     Extract(extract::ExtractArgs),
     /// Save the raw output of every probe section to DIR (attach it to bug reports; replay with extract --replay).
     Capture(capture::CaptureArgs),
-    /// Render `hosts/<host>/configuration.nix`, `nats-server.conf` and `metadata.json` from the latest snapshot.
+    /// Render `hosts/<host>/`: configuration.nix and hardware-configuration.nix (NixOS), the NATS server's files, metadata.json.
     Generate(generate::GenerateArgs),
     /// List inventoried hosts, optionally filtered (see --help for the query language).
     Hosts(hosts::HostsArgs),
@@ -61,13 +64,39 @@ pub enum Command {
     Agent(agent::AgentArgs),
     /// Write every host pushed to the hub into inventory/ (the same files extract writes).
     Sync(sync::SyncArgs),
+    /// Print a shell completion script: `hwinv completions bash > /etc/bash_completion.d/hwinv`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `hwinv man > hwinv.1 && man -l hwinv.1`.
+    Man,
+}
+
+/// The inventory root when none is given: like git with `.git`, the nearest directory from the current one
+/// upwards that holds `inventory/`, so hwinv works from `hosts/<host>/` too; else the current directory.
+fn discover_root() -> PathBuf {
+    let here = PathBuf::from(".");
+    if here.join("inventory").is_dir() {
+        return here;
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        for dir in cwd.ancestors().skip(1) {
+            if dir.join("inventory").is_dir() {
+                return dir.to_path_buf();
+            }
+        }
+    }
+    here
 }
 
 impl Cli {
     /// Run the parsed command line.
     pub fn run(self) -> Result<Exit> {
-        let root = self.root;
+        let root = self.root.unwrap_or_else(discover_root);
         match self.command {
+            Command::Init(args) => init::run(&args),
             Command::Extract(args) => extract::run(&root, &args),
             Command::Capture(args) => capture::run(&root, &args),
             Command::Generate(args) => generate::run(&root, &args),
@@ -84,6 +113,19 @@ impl Cli {
             Command::Nats(args) => nats::run(&root, &args),
             Command::Agent(args) => agent::run(&root, &args),
             Command::Sync(args) => sync::run(&root, &args),
+            // Both describe this very command line, so they live beside it.
+            Command::Completions { shell } => {
+                let mut out = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "hwinv", &mut out);
+                crate::commands::output::print(&String::from_utf8_lossy(&out))?;
+                Ok(Exit::Success)
+            }
+            Command::Man => {
+                let mut out = Vec::new();
+                clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+                crate::commands::output::print(&String::from_utf8_lossy(&out))?;
+                Ok(Exit::Success)
+            }
         }
     }
 }

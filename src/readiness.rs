@@ -397,7 +397,7 @@ pub fn load_latest(
     for h in hosts {
         match store.latest(h) {
             Ok(s) => ok.push((h.clone(), s)),
-            Err(e) => errors.push(format!("host '{h}': {e:#}")),
+            Err(e) => errors.push(format!("{e:#}")),
         }
     }
     (ok, errors)

@@ -33,6 +33,24 @@ pub struct SshArgs {
 }
 
 impl SshArgs {
+    /// The first SSH setting given on the command line, as the user spelled its flag (`-o`, `-p`, `-i`,
+    /// `--insecure-accept-any-host-key`), or `None` when there is none.
+    pub fn given(&self) -> Option<&'static str> {
+        if !self.ssh_options.is_empty() {
+            Some("-o")
+        } else if self.port.is_some() {
+            Some("-p")
+        } else if self.identity.is_some() {
+            Some("-i")
+        } else if self.insecure_accept_any_host_key {
+            Some("--insecure-accept-any-host-key")
+        } else if self.host_key_checking != "accept-new" {
+            Some("--host-key-checking")
+        } else {
+            None
+        }
+    }
+
     /// The SSH target for `host` as `user`, after validating both.
     pub fn target(&self, host: &str, user: Option<String>) -> Result<SshTarget> {
         hostname::validate_target(host)?;
@@ -71,7 +89,49 @@ pub enum ColorChoice {
     Never,
 }
 
+/// clap's parser for byte sizes: `1048576`, `64MiB`, `64M` (binary multiples, as nats-server reads them),
+/// `1GiB`, `512KiB`; at least 1 byte.
+pub fn size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid size {text:?}: expected a number of bytes like 64MiB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "invalid size {text:?}: unknown unit {unit:?} (use KiB, MiB or GiB)"
+            ))
+        }
+    };
+    n.checked_mul(1u64 << shift)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("invalid size {text:?}: must be between 1 byte and 16 EiB"))
+}
+
 /// clap's parser for every duration flag: `10`, `10s`, `1m30s`, `500ms`, `1 hour`.
 pub fn duration(text: &str) -> Result<Duration, String> {
     crate::model::units::parse_duration(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_units_and_reject_junk() {
+        assert_eq!(size("1048576"), Ok(1 << 20));
+        assert_eq!(size("64MiB"), Ok(64 << 20));
+        assert_eq!(size("2 g"), Ok(2 << 30));
+        assert!(size("0").is_err());
+        assert!(size("-1").is_err());
+        assert!(size("12 parsecs").is_err());
+        assert!(size("99999999999999999999GiB").is_err());
+        assert!(size("17179869184GiB").is_err());
+    }
 }

@@ -19,6 +19,10 @@ pub struct CaptureArgs {
     /// Directory to write (created; must be empty if it exists).
     pub dir: PathBuf,
 
+    /// Print what was captured as JSON.
+    #[arg(long)]
+    pub json: bool,
+
     /// SSH user.
     #[arg(long, short = 'u')]
     pub user: Option<String>,
@@ -43,6 +47,15 @@ pub fn run(root: &Path, args: &CaptureArgs) -> Result<Exit> {
     let sections = probe_sections(&origin, args.timeout, &services, &[])
         .with_context(|| format!("capturing '{}' failed", origin.label()))?;
     capture::write_capture(&args.dir, &sections)?;
+    if args.json {
+        let names: Vec<&String> = sections.map.keys().collect();
+        crate::commands::output::print_json(&serde_json::json!({
+            "host": origin.label(),
+            "dir": args.dir,
+            "sections": names,
+        }))?;
+        return Ok(Exit::Success);
+    }
     eprintln!(
         "captured {} sections from {} into {}",
         sections.map.len(),

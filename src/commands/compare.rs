@@ -29,6 +29,10 @@ pub struct CompareArgs {
     #[arg(short = 'f', long, value_enum, default_value = "text")]
     pub format: TextFormat,
 
+    /// JSON on standard output (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
     /// Highlight differences in color.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -198,7 +202,7 @@ pub fn run(root: &Path, args: &CompareArgs) -> Result<Exit> {
         .iter()
         .filter(|r| !args.only_differences || r.differs())
         .collect();
-    if args.format == TextFormat::Json {
+    if args.json || args.format == TextFormat::Json {
         let facts: Vec<Value> = shown
             .iter()
             .map(|r| json!({"fact": r.fact, "values": r.values, "differs": r.differs()}))

@@ -40,6 +40,10 @@ pub struct DiffArgs {
     #[arg(short = 'f', long, value_enum, default_value = "text")]
     pub format: TextFormat,
 
+    /// JSON on standard output (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
     /// Color the changes.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -282,7 +286,7 @@ pub fn run(root: &Path, args: &DiffArgs) -> Result<Exit> {
             .unwrap_or("?")
             .to_string()
     };
-    if args.format == TextFormat::Json {
+    if args.json || args.format == TextFormat::Json {
         let list: Vec<Value> = changes
             .iter()
             .map(|c| {

@@ -44,6 +44,10 @@ pub struct EventsArgs {
     #[arg(short = 'f', long, value_enum, default_value = "text")]
     pub format: TextFormat,
 
+    /// JSON on standard output (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
     /// Print the hub's events live as hosts push them, until Ctrl-C (needs --server and --creds).
     #[arg(long, requires_all = ["server", "creds"], conflicts_with_all = ["since", "until", "last"])]
     pub follow: bool,
@@ -162,10 +166,19 @@ pub fn run(root: &Path, args: &EventsArgs) -> Result<Exit> {
         return follow(args);
     }
     let all = events::read_all(&store.events_path())?;
+    // A run is logged under its target until the host names itself: the target of each later event of a
+    // wanted host stands for that host.
+    let targets: std::collections::BTreeSet<&str> = all
+        .iter()
+        .filter(|e| args.host.contains(&e.host))
+        .filter_map(|e| e.target.as_deref())
+        .collect();
     let mut hits: Vec<&Event> = all
         .iter()
         .filter(|e| args.kinds.is_empty() || args.kinds.iter().any(|t| type_matches(t, &e.kind)))
-        .filter(|e| args.host.is_empty() || args.host.contains(&e.host))
+        .filter(|e| {
+            args.host.is_empty() || args.host.contains(&e.host) || targets.contains(e.host.as_str())
+        })
         .filter(|e| {
             let t = event_time(e);
             since.as_ref().map_or(true, |s| t >= *s) && until.as_ref().map_or(true, |u| t < *u)
@@ -177,7 +190,12 @@ pub fn run(root: &Path, args: &EventsArgs) -> Result<Exit> {
     }
     let mut out = String::new();
     for e in &hits {
-        out.push_str(&line(e, args.format)?);
+        let format = if args.json {
+            TextFormat::Json
+        } else {
+            args.format
+        };
+        out.push_str(&line(e, format)?);
     }
     print(&out)?;
     if hits.is_empty() {

@@ -53,6 +53,10 @@ pub struct PrometheusArgs {
     /// With --probe: this machine's inventory name, when it was extracted with --name.
     #[arg(long, value_name = "NAME", requires = "probe")]
     pub name: Option<String>,
+
+    /// The same series as JSON (`[{"name", "labels", "value"}]`) on stdout, instead of the text format.
+    #[arg(long, conflicts_with = "out")]
+    pub json: bool,
 }
 
 /// `hwinv export`.
@@ -78,6 +82,22 @@ fn run_prometheus(root: &Path, args: &PrometheusArgs) -> Result<Exit> {
     } else {
         None
     };
+    // Refuse a mistyped host or directory before anything is written: an empty export would replace the
+    // one node_exporter serves.
+    for h in &args.hosts {
+        store.check_host(h)?;
+    }
+    if let Some(path) = &args.out {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(dir) = parent {
+            if !dir.is_dir() {
+                bail!(
+                    "directory '{}' of --out does not exist (create it first: node_exporter's textfile directory)",
+                    dir.display()
+                );
+            }
+        }
+    }
     let hosts = if !args.hosts.is_empty() {
         let mut h = args.hosts.clone();
         h.sort();
@@ -103,6 +123,9 @@ fn run_prometheus(root: &Path, args: &PrometheusArgs) -> Result<Exit> {
             }
             store::write_atomic(path, text.as_bytes())
                 .with_context(|| format!("unable to write '{}'", path.display()))?;
+        }
+        None if args.json => {
+            crate::commands::output::print_json(&prometheus::parse_samples(&text))?
         }
         None => {
             let mut out = std::io::stdout().lock();

@@ -30,6 +30,11 @@ pub struct ExtractArgs {
     #[arg(long, default_value = "60", value_name = "DURATION", value_parser = args::duration)]
     pub timeout: Duration,
 
+    /// Fail a host that prints more than this on stdout or on stderr (a broken or hostile host streaming
+    /// without end): `64MiB`, `1GiB`, plain bytes.
+    #[arg(long, default_value = "64MiB", value_name = "SIZE", env = "HWINV_MAX_OUTPUT", value_parser = args::size)]
+    pub max_output: u64,
+
     /// Read a capture directory (from `hwinv capture`) instead of running the probe.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["host", "fleet"])]
     pub replay: Option<PathBuf>,
@@ -61,8 +66,17 @@ pub struct ExtractArgs {
 
 /// `hwinv extract`.
 pub fn run(root: &Path, args: &ExtractArgs) -> Result<Exit> {
+    crate::sys::process::set_output_limit(args.max_output);
     if let Some(list) = &args.fleet {
         return fleet::run(root, list, args);
+    }
+    if args.host.is_none() {
+        if let Some(flag) = args.ssh.given() {
+            anyhow::bail!(
+                "{flag} is an ssh setting, but no host was named: give HOST (or --fleet FILE), \
+                 or drop it to probe this machine"
+            );
+        }
     }
     let origin = match (&args.replay, &args.host) {
         (Some(dir), _) => Origin::Replay(dir.clone()),

@@ -26,11 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
     /// Hosts to generate files for (their names under inventory/).
-    #[arg(
-        value_name = "HOST",
-        required_unless_present = "all",
-        conflicts_with = "all"
-    )]
+    #[arg(value_name = "HOST", conflicts_with = "all")]
     pub hosts: Vec<String>,
 
     /// Generate for every host with an inventory/<host>/latest.json.
@@ -45,6 +41,10 @@ pub struct GenerateArgs {
     /// Write nothing: print which fact chose each generated option (metadata.json records the same).
     #[arg(long, conflicts_with_all = ["check", "force", "git_add"])]
     pub explain: bool,
+
+    /// Print the outcome (or with --explain the reasons, with --check the differences) as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 
     /// Overwrite generated files even when they were edited by hand since hwinv wrote them.
     #[arg(long, conflicts_with = "check")]
@@ -75,6 +75,8 @@ struct Outcome {
     warnings: Vec<String>,
     /// `--explain`: the options and their reasons, as text.
     explanation: String,
+    /// `--explain --json`: the same, as data.
+    explanation_json: serde_json::Value,
     /// Every path that the flake needs tracked by git.
     tracked: Vec<PathBuf>,
 }
@@ -116,6 +118,7 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<Exit> {
     let outcomes = commit_all(staged_outcomes)?;
 
     let mut out = String::new();
+    let mut json_hosts = Vec::new();
     let mut failures = Vec::new();
     let width = hosts.iter().map(String::len).max().unwrap_or(0);
     let (mut written, mut unchanged, mut differing) = (0usize, 0usize, 0usize);
@@ -151,6 +154,16 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<Exit> {
                 .collect();
             format!("wrote {}", names.join(", "))
         };
+        json_hosts.push(serde_json::json!({
+            "host": host,
+            "platform": o.platform,
+            "tiers": {"cpu": cpu, "memory": memory, "storage": storage},
+            "written": o.written,
+            "unchanged": o.unchanged,
+            "differences": o.differences,
+            "warnings": o.warnings,
+            "explain": if args.explain { o.explanation_json.clone() } else { serde_json::Value::Null },
+        }));
         for d in &o.differences {
             out.push_str(d);
         }
@@ -183,7 +196,18 @@ pub fn run(root: &Path, args: &GenerateArgs) -> Result<Exit> {
         // A single host: its error is the command's error, printed once by main.
         return Err(failures.remove(0));
     }
-    print_stdout(&out)?;
+    if args.json {
+        let failed: Vec<String> = failures
+            .iter()
+            .map(|e| one_line(&format!("{e:#}")))
+            .collect();
+        crate::commands::output::print_json(&serde_json::json!({
+            "hosts": json_hosts,
+            "failed": failed,
+        }))?;
+    } else {
+        print_stdout(&out)?;
+    }
     if !args.check && !args.explain {
         crate::store::git::track(run.store.root(), &tracked, args.git_add);
     }
@@ -254,9 +278,16 @@ fn select_hosts(store: &Store, args: &GenerateArgs) -> Result<Vec<String>> {
         }
         return Ok(hosts);
     }
+    if args.hosts.is_empty() {
+        bail!(
+            "name the hosts to generate (`hwinv generate HOST…`), or use --all for every host in '{}'",
+            store.inventory_dir().display()
+        );
+    }
     let mut hosts: Vec<String> = Vec::new();
     for h in &args.hosts {
         crate::model::hostname::validate(h)?;
+        store.check_host(h)?;
         if !hosts.contains(h) {
             hosts.push(h.clone());
         }
@@ -373,6 +404,10 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<(Outcome, Vec<batch::Stage
 
     if run.args.explain {
         outcome.explanation = explain(host, &plan);
+        outcome.explanation_json = serde_json::json!({
+            "hardware_configuration": plan.hardware,
+            "tuning": plan.tuning,
+        });
         return Ok((outcome, Vec::new()));
     }
     if run.args.check {
@@ -401,7 +436,12 @@ fn generate_host(run: &Run<'_>, host: &str) -> Result<(Outcome, Vec<batch::Stage
         on_disk.push(read_optional(&gen_dir.join(name))?);
     }
     if !run.args.force {
-        refuse_hand_edits(host, &plan.files, &on_disk)?;
+        refuse_hand_edits(
+            host,
+            &plan.files,
+            &on_disk,
+            &crate::commands::output::hwinv_command(store.root()),
+        )?;
     }
     if hw_missing {
         let inv_copy = store.host_dir(host)?.join("hardware.nix");
@@ -470,6 +510,7 @@ fn refuse_hand_edits(
     host: &str,
     files: &[(&'static str, Vec<u8>)],
     on_disk: &[Option<Vec<u8>>],
+    hwinv: &str,
 ) -> Result<()> {
     let meta_index = files.iter().position(|(n, _)| *n == plan::METADATA);
     // Only the file hashes are needed, so metadata written by another hwinv version still vouches for
@@ -509,8 +550,8 @@ fn refuse_hand_edits(
     };
     Err(anyhow!(
         "refusing to overwrite {list}: {verb} changed by hand since hwinv generated it (see hosts/{host}/metadata.json); \
-         nothing was written for {host}. See the changes with `hwinv generate {host} --check`, keep what you need in \
-         hosts/{host}/local.nix, then overwrite with `hwinv generate {host} --force`"
+         nothing was written for {host}. See the changes with `{hwinv} generate {host} --check`, keep what you need in \
+         hosts/{host}/local.nix, then overwrite with `{hwinv} generate {host} --force`"
     ))
 }
 

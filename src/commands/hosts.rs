@@ -28,6 +28,17 @@ pub enum HostsFormat {
     Names,
 }
 
+impl HostsArgs {
+    /// --format, or JSON with --json.
+    fn output_format(&self) -> HostsFormat {
+        if self.json {
+            HostsFormat::Json
+        } else {
+            self.format
+        }
+    }
+}
+
 /// Arguments of `hwinv hosts`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = query::HELP)]
@@ -39,6 +50,10 @@ pub struct HostsArgs {
     /// Output format.
     #[arg(short = 'f', long, value_enum, default_value = "table")]
     pub format: HostsFormat,
+
+    /// JSON on standard output (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
 
     /// Show these fields (comma-separated names, as in --where) instead of the default columns.
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "FIELDS")]
@@ -91,11 +106,14 @@ pub fn run(root: &Path, args: &HostsArgs) -> Result<Exit> {
         rows.reverse();
     }
     print(&layout.render(&rows, host_idx))?;
-    if rows.is_empty() && args.format != HostsFormat::Ansible {
+    if rows.is_empty() && args.output_format() != HostsFormat::Ansible {
         if !args.filter.is_empty() {
             eprintln!("no host matches");
-        } else if args.format == HostsFormat::Table {
-            eprintln!("no hosts in '{}'", store.inventory_dir().display());
+        } else if args.output_format() == HostsFormat::Table {
+            eprintln!(
+                "no hosts in '{}': record one with `hwinv extract [HOST USER]`, or point --root (or HWINV_ROOT) at your inventory",
+                store.inventory_dir().display()
+            );
         }
         return Ok(Exit::Negative);
     }
@@ -209,11 +227,14 @@ impl Layout {
         let mut add =
             |name: &str| -> Result<usize> { Ok(fs.add(resolve_named(name, "--columns")?)) };
         if !args.columns.is_empty()
-            && matches!(args.format, HostsFormat::Ansible | HostsFormat::Names)
+            && matches!(
+                args.output_format(),
+                HostsFormat::Ansible | HostsFormat::Names
+            )
         {
             anyhow::bail!("--columns does not apply to --format ansible or names");
         }
-        Ok(match args.format {
+        Ok(match args.output_format() {
             HostsFormat::Names => Layout::Names,
             HostsFormat::Ansible => {
                 let mut vars = Vec::new();
@@ -222,6 +243,8 @@ impl Layout {
                 }
                 vars.push(("transport".into(), add("source.transport")?));
                 vars.push(("target".into(), add("source.target")?));
+                vars.push(("user".into(), add("source.user")?));
+                vars.push(("port".into(), add("source.port")?));
                 Layout::Ansible(vars)
             }
             HostsFormat::Table if args.columns.is_empty() => Layout::DefaultTable(DefaultCols {
@@ -284,6 +307,12 @@ impl Layout {
                         if get("transport").is_some_and(|t| t == "ssh") {
                             if let Some(target) = get("target") {
                                 v.push(("ansible_host".into(), target));
+                            }
+                            for (var, field) in [("ansible_user", "user"), ("ansible_port", "port")]
+                            {
+                                if let Some(x) = get(field).filter(|x| !x.is_null()) {
+                                    v.push((var.into(), x));
+                                }
                             }
                         }
                         for (name, i) in vars {

@@ -12,6 +12,7 @@ pub mod export;
 pub mod extract;
 pub mod generate;
 pub mod hosts;
+pub mod init;
 pub mod nats;
 pub mod output;
 pub mod readiness;

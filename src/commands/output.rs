@@ -32,3 +32,21 @@ pub fn use_color(choice: ColorChoice) -> bool {
         }
     }
 }
+
+/// How to run hwinv on the same inventory in a hint: `hwinv`, with `--root DIR` when it is not the current
+/// directory.
+pub fn hwinv_command(root: &std::path::Path) -> String {
+    if root == std::path::Path::new(".") || root.as_os_str().is_empty() {
+        "hwinv".to_string()
+    } else {
+        let shown = root.display().to_string();
+        let plain = shown
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '~' | '+'));
+        if plain {
+            format!("hwinv --root {shown}")
+        } else {
+            format!("hwinv --root '{}'", shown.replace('\'', "'\\''"))
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 use crate::config::telemetry::Config;
 use crate::error::Exit;
+use crate::extract::rel;
 use crate::telemetry::rollup::{alerts, rollup as roll};
 use crate::telemetry::store::{date_of, TelemetryStore};
 use anyhow::{Context, Result};
@@ -17,6 +18,9 @@ pub struct RollupArgs {
     /// Last date to roll up (YYYY-MM-DD, UTC, inclusive; default: the newest with samples).
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn check_date(d: &str) -> Result<()> {
@@ -45,11 +49,18 @@ pub fn run(root: &Path, args: &RollupArgs) -> Result<Exit> {
     // The day before the first wanted date gives the counters its first buckets' rates start from.
     let first = all_dates.iter().position(|d| d == wanted[0]).unwrap_or(0);
     let mut samples = Vec::new();
+    // A corrupt file costs its own samples only: the other files and hosts are still rolled up.
+    let mut skipped = Vec::new();
     for d in &all_dates[first.saturating_sub(1)..] {
         if args.until.as_ref().is_some_and(|u| d > u) {
             break;
         }
-        samples.extend(store.samples_of_date(d)?);
+        let (ok, bad) = store.samples_of_date_skipping_bad(d)?;
+        samples.extend(ok);
+        for (file, err) in bad {
+            eprintln!("warning: skipped {}: {err:#}", rel(root, &file));
+            skipped.push(rel(root, &file));
+        }
     }
     let rows = roll(&samples, cfg.rollup_minutes, cfg.max_gap_seconds);
     let found = alerts(&rows, &cfg.alerts);
@@ -74,6 +85,16 @@ pub fn run(root: &Path, args: &RollupArgs) -> Result<Exit> {
         buckets += r.len();
         n_alerts += a.len();
     }
+    if args.json {
+        crate::commands::output::print_json(&serde_json::json!({
+            "samples": samples.len(),
+            "rollup_minutes": cfg.rollup_minutes,
+            "buckets": buckets,
+            "alerts": n_alerts,
+            "dates": wanted.iter().collect::<Vec<_>>(),
+        }))?;
+        return Ok(Exit::Success);
+    }
     println!(
         "{} samples -> {buckets} {}-minute buckets, {n_alerts} alerts, {} date partitions ({}..{})",
         samples.len(),
@@ -82,5 +103,13 @@ pub fn run(root: &Path, args: &RollupArgs) -> Result<Exit> {
         wanted.first().copied().unwrap_or_default(),
         wanted.last().copied().unwrap_or_default(),
     );
+    if !skipped.is_empty() {
+        eprintln!(
+            "error: {} unreadable sample file(s) skipped: {}",
+            skipped.len(),
+            skipped.join(", ")
+        );
+        return Ok(Exit::Failure);
+    }
     Ok(Exit::Success)
 }

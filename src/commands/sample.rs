@@ -108,7 +108,7 @@ pub fn run(root: &Path, args: &SampleArgs) -> Result<Exit> {
                 break;
             }
             if sink.due(&cfg) {
-                report_flush(&sink.flush()?, root, repeat);
+                report_flush(&sink.flush()?, root, repeat || args.json);
             }
             let next = interval.saturating_mul(u32::try_from(taken).unwrap_or(u32::MAX));
             if !sleep_unless_stopped(next.saturating_sub(start.elapsed())) {
@@ -116,7 +116,7 @@ pub fn run(root: &Path, args: &SampleArgs) -> Result<Exit> {
             }
         }
     }
-    report_flush(&sink.flush()?, root, repeat);
+    report_flush(&sink.flush()?, root, repeat || args.json);
     if repeat {
         eprintln!(
             "{} samples written, {} rejected{}",
@@ -136,10 +136,12 @@ pub fn run(root: &Path, args: &SampleArgs) -> Result<Exit> {
     })
 }
 
-fn report_flush(files: &[PathBuf], root: &Path, repeat: bool) {
+/// The files written: on stderr while sampling repeatedly or printing JSON (stdout holds only data), else
+/// on stdout.
+fn report_flush(files: &[PathBuf], root: &Path, quiet: bool) {
     for f in files {
         let shown = f.strip_prefix(root).unwrap_or(f);
-        if repeat {
+        if quiet {
             eprintln!("wrote {}", shown.display());
         } else {
             println!("{}", shown.display());

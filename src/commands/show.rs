@@ -6,7 +6,7 @@ use crate::error::Exit;
 use crate::model::time::stamp_display;
 use crate::model::Snapshot;
 use crate::store::{self, Store};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -28,6 +28,10 @@ pub struct ShowArgs {
     /// `text`, or `json`: the snapshot file byte for byte.
     #[arg(short = 'f', long, value_enum, default_value = "text")]
     pub format: TextFormat,
+
+    /// JSON on standard output (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
 }
 
 fn latest_name(store: &Store, host: &str) -> Option<String> {
@@ -55,7 +59,7 @@ pub fn run(root: &Path, args: &ShowArgs) -> Result<Exit> {
             } else {
                 ""
             };
-            if args.format == TextFormat::Json {
+            if args.json || args.format == TextFormat::Json {
                 let v = serde_json::json!({"collected_at": when, "snapshot": format!("inventory/{host}/{name}"),
                     "latest": !mark.is_empty()});
                 let _ = writeln!(out, "{v}");
@@ -69,18 +73,15 @@ pub fn run(root: &Path, args: &ShowArgs) -> Result<Exit> {
     let path = match &args.at {
         Some(at) => store.snapshot_at(host, at, "--at")?,
         None => {
-            let p = store.host_dir(host)?.join("latest.json");
-            if !p.exists() {
-                bail!("no inventory for host '{host}' (see `hwinv hosts`)");
-            }
-            p
+            store.check_host(host)?;
+            store.host_dir(host)?.join("latest.json")
         }
     };
     let bytes =
         std::fs::read(&path).with_context(|| format!("unable to read '{}'", path.display()))?;
     let snap: Snapshot = serde_json::from_slice(&bytes)
         .with_context(|| format!("'{}' is not a valid snapshot", path.display()))?;
-    if args.format == TextFormat::Json {
+    if args.json || args.format == TextFormat::Json {
         print(&String::from_utf8_lossy(&bytes))?;
         return Ok(Exit::Success);
     }

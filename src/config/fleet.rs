@@ -643,7 +643,8 @@ mod tests {
     /// The repository's example leaf-config.nix reads the same through nix-instantiate and without it.
     #[test]
     fn repository_leaf_config_reads_the_same_with_and_without_nix() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("leaf-config.nix");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/leaf-config.nix");
         let text =
             std::fs::read_to_string(&path).expect("the repository's example leaf-config.nix");
         let plain = parse_nix_data(&text).unwrap();

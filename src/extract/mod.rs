@@ -106,6 +106,7 @@ pub fn extract_one(store: &Store, origin: &Origin, opts: &Options) -> Result<Ext
                 time: now_rfc3339(),
                 kind: kind.into(),
                 host: host.into(),
+                target: Some(label.clone()).filter(|l| l != host),
                 details,
             },
         ) {
@@ -269,6 +270,14 @@ fn source(origin: &Origin) -> Source {
             Origin::Local => None,
             Origin::Ssh(_) | Origin::Replay(_) => Some(origin.label()),
         },
+        user: match origin {
+            Origin::Ssh(t) => t.user.clone(),
+            _ => None,
+        },
+        port: match origin {
+            Origin::Ssh(t) => t.port,
+            _ => None,
+        },
     }
 }
 
@@ -310,7 +319,10 @@ pub fn probe_snapshot(
     };
     let mut snapshot = probe::collect(&sections, &ctx)?;
     if let Some(name) = &opts.name {
-        snapshot.system_info.hostname = name.clone();
+        if *name != snapshot.system_info.hostname {
+            let reported = std::mem::replace(&mut snapshot.system_info.hostname, name.clone());
+            snapshot.system_info.reported_hostname = Some(reported).filter(|r| !r.is_empty());
+        }
     }
     let host = snapshot.system_info.hostname.clone();
     hostname::validate(&host)
@@ -352,19 +364,8 @@ pub fn store_snapshot(
     if let Some(reason) = check(&store.host_dir(&host)?)? {
         return Ok(Stored::Skipped(reason));
     }
-    let saved = store.save_snapshot(snapshot, &json)?;
-    let inv_nix = store.host_dir(&host)?.join("hardware.nix");
-    let hosts_nix = store.generated_dir(&host)?.join("hardware.nix");
-    for p in [&inv_nix, &hosts_nix] {
-        crate::store::write_atomic(p, nix.as_bytes())
-            .with_context(|| format!("unable to write '{}'", p.display()))?;
-    }
-    Ok(Stored::Written(vec![
-        saved.snapshot,
-        saved.latest,
-        inv_nix,
-        hosts_nix,
-    ]))
+    let written = store.save_extraction(snapshot, &json, nix.as_bytes())?;
+    Ok(Stored::Written(written))
 }
 
 /// The details of the `inventory.hardware.discovered` event for `snapshot` (extract and agent alike).

@@ -87,12 +87,18 @@ pub enum BootFirmware {
 }
 
 /// Where the facts came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Source {
     /// `local`, `ssh` or `replay`.
     pub transport: String,
     /// The SSH target or replay directory as the user gave it; `null` for local runs.
     pub target: Option<String>,
+    /// The SSH user given, if any (else ssh config decided).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The SSH port given, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
 }
 
 /// Identity of a machine.
@@ -113,6 +119,9 @@ pub struct SystemInfo {
     pub architecture: String,
     /// The Nix system double, e.g. `aarch64-darwin`, `x86_64-linux`.
     pub nix_system: String,
+    /// The name the machine itself reported, when `--name` stored it under another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_hostname: Option<String>,
 }
 
 /// Operating-system family.

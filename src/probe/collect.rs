@@ -450,6 +450,7 @@ fn assemble_linux(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
             .or(ci.board_serial.clone()),
         architecture: uname.machine.clone(),
         nix_system: nix_system(&uname.machine, OsFamily::Linux),
+        reported_hostname: None,
     };
     let os = OsInfo {
         family: OsFamily::Linux,
@@ -620,6 +621,7 @@ fn assemble_macos(f: Facts, rec: &mut Recorder<'_>, uname: &Uname, ctx: &Context
         serial_number: spx.serial_number.clone(),
         nix_system: nix_system(&architecture, OsFamily::Macos),
         architecture,
+        reported_hostname: None,
     };
     let sw = sw.unwrap_or_default();
     let os = OsInfo {
@@ -723,6 +725,7 @@ mod tests {
             source: Source {
                 transport: "replay".into(),
                 target: None,
+                ..Default::default()
             },
             generator: "hwinv test".into(),
         }

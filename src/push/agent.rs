@@ -107,11 +107,12 @@ pub fn default_spool() -> PathBuf {
     PathBuf::from("/var/lib/hwinv")
 }
 
-fn event(kind: &str, host: &str, time: String, details: serde_json::Value) -> Event {
+fn event(kind: &str, host: &str, target: &str, time: String, details: serde_json::Value) -> Event {
     Event {
         time,
         kind: kind.into(),
         host: host.into(),
+        target: Some(target.to_string()).filter(|t| t != host),
         details,
     }
 }
@@ -126,6 +127,7 @@ pub fn run_once(store: &Store, hub: &HubArgs, opts: &AgentOptions) -> Result<Rep
         event(
             "inventory.extraction.started",
             host,
+            &label,
             started_at.clone(),
             json!({"transport": "agent", "source": opts.origin.kind(), "target": label}),
         )
@@ -140,12 +142,14 @@ pub fn run_once(store: &Store, hub: &HubArgs, opts: &AgentOptions) -> Result<Rep
                 event(
                     "inventory.hardware.discovered",
                     &host,
+                    &label,
                     now_rfc3339(),
                     discovered_details(&snap),
                 ),
                 event(
                     "inventory.extraction.completed",
                     &host,
+                    &label,
                     now_rfc3339(),
                     json!({"target": label, "transport": "agent", "seconds": seconds}),
                 ),
@@ -166,6 +170,7 @@ pub fn run_once(store: &Store, hub: &HubArgs, opts: &AgentOptions) -> Result<Rep
                 event(
                     "inventory.extraction.failed",
                     &host,
+                    &label,
                     now_rfc3339(),
                     json!({"target": label, "transport": "agent", "error": reason}),
                 ),

@@ -212,6 +212,7 @@ pub fn run(store: &Store, hub: &HubArgs, opts: &SyncOptions) -> Result<Report> {
         time: now_rfc3339(),
         kind: "inventory.sync.completed".into(),
         host: "*".into(),
+        target: None,
         details: json!({
             "hosts": report.hosts, "stored": report.stored, "unchanged": report.unchanged,
             "older": report.older, "rejected": report.rejected, "events": report.events,
@@ -233,6 +234,7 @@ fn rejected_event(host: &str, what: &str, seq: u64, reason: &str) -> Event {
         time: now_rfc3339(),
         kind: "inventory.sync.rejected".into(),
         host: host.into(),
+        target: None,
         details: json!({"what": what, "sequence": seq, "reason": reason}),
     }
 }

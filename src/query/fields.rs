@@ -150,9 +150,9 @@ pub const EXEMPLAR: &str = r#"{
   "schema_version": 1,
   "collected_at": "2026-01-01T00:00:00Z",
   "generator": "hwinv 0.0.0",
-  "source": {"transport": "ssh", "target": "h"},
+  "source": {"transport": "ssh", "target": "h", "user": "u", "port": 22},
   "system_info": {"hostname": "h", "model": "m", "model_name": "m", "vendor": "v", "serial_number": "s",
-                  "architecture": "arm64", "nix_system": "aarch64-darwin"},
+                  "architecture": "arm64", "nix_system": "aarch64-darwin", "reported_hostname": "r"},
   "os": {"family": "macos", "id": "macos", "name": "macOS", "version": "14", "build": "b", "kernel": "k"},
   "hardware": {
     "cpu_type": "c", "cpu_cores": 1, "memory_gb": 1,

@@ -50,14 +50,7 @@ pub fn nix_value(v: &Value) -> Result<String, Error> {
         }
         ValueKind::None => "null".into(),
         ValueKind::Bool => if v.is_true() { "true" } else { "false" }.into(),
-        ValueKind::Number => {
-            let s = v.to_string();
-            // Nix has no NaN/inf literal; a non-finite float is a bug upstream, not something to write.
-            if s.contains("inf") || s.contains("NaN") {
-                return Err(Error::new(ErrorKind::InvalidOperation, "non-finite number"));
-            }
-            s
-        }
+        ValueKind::Number => nix_number(v)?,
         ValueKind::String => nix_string(v.as_str().unwrap_or_default()),
         ValueKind::Seq | ValueKind::Iterable => {
             let items: Result<Vec<_>, _> = v.try_iter()?.map(|i| nix_value(&i)).collect();
@@ -85,6 +78,53 @@ pub fn nix_value(v: &Value) -> Result<String, Error> {
     })
 }
 
+/// Nix's integers are signed 64-bit, and its parser reads the digits before applying a minus sign, so
+/// the literal range is `-(2^63 - 1) ..= 2^63 - 1`.
+pub const NIX_INT_MAX: i64 = i64::MAX;
+/// What the error for an integer Nix cannot hold says (the renderer recognises it).
+pub(crate) const OUT_OF_RANGE: &str = "outside Nix's signed 64-bit range";
+/// The most negative integer a Nix literal can spell (see [`NIX_INT_MAX`]).
+pub const NIX_INT_MIN: i64 = -i64::MAX;
+
+/// A number as a Nix literal. Integers outside Nix's range and non-finite floats are refused (Nix would
+/// reject the file with "invalid integer"); negative values are parenthesised so they stay one element in a
+/// list (`[ (-5) ]`, since `[ -5 ]` does not parse); floats always carry a decimal point (`1.0`, not `1`,
+/// which would turn a float into an integer).
+fn nix_number(v: &Value) -> Result<String, Error> {
+    let text = if v.is_integer() {
+        match i64::try_from(v.clone()) {
+            Ok(n) if n >= NIX_INT_MIN => n.to_string(),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("integer {v} is {OUT_OF_RANGE}"),
+                ))
+            }
+        }
+    } else {
+        let f = f64::try_from(v.clone()).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("number {v} cannot be written as Nix"),
+            )
+        })?;
+        if !f.is_finite() {
+            return Err(Error::new(ErrorKind::InvalidOperation, "non-finite number"));
+        }
+        // Display never uses an exponent, so the digits are exact; Nix float literals need a '.'.
+        let mut s = format!("{f}");
+        if !s.contains('.') {
+            s.push_str(".0");
+        }
+        s
+    };
+    Ok(if text.starts_with('-') {
+        format!("({text})")
+    } else {
+        text
+    })
+}
+
 pub(super) fn nix_filter(v: &Value) -> Result<String, Error> {
     nix_value(v)
 }
@@ -102,6 +142,9 @@ pub(super) fn nix_str_filter(v: &Value) -> Result<String, Error> {
 }
 
 /// Escape a string for a double-quoted NATS configuration string.
+///
+/// nats-server allows only `\xXX`, `\t`, `\n`, `\r`, `\"` and `\\` as escapes and does not expand `$VAR`
+/// inside quotes, so `$` stays as it is (`\$` makes the whole file invalid).
 pub fn nats_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -109,7 +152,6 @@ pub fn nats_string(s: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            '$' => out.push_str("\\$"),
             c if c.is_control() => {}
             c => out.push(c),
         }
@@ -149,5 +191,33 @@ mod tests {
             nix_value(&v).unwrap(),
             r#"{ "a b" = [ 1 "x" null true ]; ok = { n = 2.5; }; }"#
         );
+    }
+
+    #[test]
+    fn nix_integers_outside_the_signed_64_bit_range_are_refused() {
+        let ok = |j: serde_json::Value| nix_value(&Value::from_serialize(j)).unwrap();
+        let bad = |j: serde_json::Value| nix_value(&Value::from_serialize(j)).unwrap_err();
+        assert_eq!(ok(serde_json::json!(i64::MAX)), "9223372036854775807");
+        assert_eq!(ok(serde_json::json!(-i64::MAX)), "(-9223372036854775807)");
+        assert_eq!(ok(serde_json::json!([1, -5, -0.5])), "[ 1 (-5) (-0.5) ]");
+        assert_eq!(ok(serde_json::json!(2.0)), "2.0");
+        assert_eq!(ok(serde_json::json!(1e300)).len(), 303);
+        for v in [
+            serde_json::json!(18_446_744_073_709_550_592_u64),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(i64::MIN),
+            serde_json::json!({"a": [1, 9_223_372_036_854_775_808_u64]}),
+        ] {
+            let e = bad(v);
+            assert!(
+                e.to_string().contains("outside Nix's signed 64-bit range"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn nats_strings_keep_dollar_signs_literal() {
+        assert_eq!(nats_string(r#"a$b${c}"d\e"#), r#""a$b${c}\"d\\e""#);
     }
 }

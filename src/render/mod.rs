@@ -80,8 +80,19 @@ impl Renderer {
             .env
             .get_template(name)
             .with_context(|| format!("unable to load template '{name}'"))?;
-        tmpl.render(Value::from_serialize(ctx))
-            .with_context(|| format!("unable to render template '{name}'"))
+        tmpl.render(Value::from_serialize(ctx)).map_err(|e| {
+            // A number Nix cannot hold is a fact of the host, not a template bug: say so on one line
+            // instead of printing the template around it.
+            match e.detail().filter(|d| d.contains(filters::OUT_OF_RANGE)) {
+                Some(d) => anyhow::anyhow!(
+                    "unable to render template '{name}': {d} (line {})",
+                    e.line().unwrap_or_default()
+                ),
+                None => {
+                    anyhow::Error::new(e).context(format!("unable to render template '{name}'"))
+                }
+            }
+        })
     }
 }
 

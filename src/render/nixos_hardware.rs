@@ -145,7 +145,7 @@ fn initrd_modules(p: &Platform, out: &mut HardwareConfig) {
         out.set(
             "boot.initrd.availableKernelModules",
             list(&names),
-            why.join("; "),
+            why.join("\n"),
         );
     }
     if !built_in.is_empty() {
@@ -244,7 +244,7 @@ fn file_systems(mounts: &[Mount], out: &mut HardwareConfig) {
             .find_map(|o| o.strip_prefix("subvol="))
             .filter(|s| *s != "/");
         if let (Some(base), None) = (seen.get(m.major_minor.as_str()), subvol) {
-            if m.major_minor != "0:0" && !m.major_minor.starts_with("0:") {
+            if !m.major_minor.is_empty() && !m.major_minor.starts_with("0:") {
                 let base = if *base == "/" { "" } else { base };
                 let root = if m.root == "/" { "" } else { m.root.as_str() };
                 let from = format!("{base}{root}");
@@ -405,11 +405,23 @@ fn boot_loader(snap: &Snapshot, p: &Platform, out: &mut HardwareConfig) {
             let disk = boot
                 .and_then(|m| parent_disk(&m.source))
                 .filter(|d| snap.disks.iter().any(|x| &x.name == d));
-            match (boot, disk) {
-                (Some(m), Some(d)) => out.set(
+            // A mount known only by its udev name: on a host with one fixed disk, /boot is on that disk.
+            let fixed: Vec<&str> = snap
+                .disks
+                .iter()
+                .filter(|d| !d.removable && d.kind != crate::model::DiskKind::Usb)
+                .map(|d| d.name.as_str())
+                .collect();
+            match (boot, disk, fixed.as_slice()) {
+                (Some(m), Some(d), _) => out.set(
                     "boot.loader.grub.device",
                     nix_string(&format!("/dev/{d}")),
                     format!("booted by BIOS; {} is on disk {d}", m.mount_point),
+                ),
+                (Some(m), None, [only]) => out.set(
+                    "boot.loader.grub.device",
+                    nix_string(&format!("/dev/{only}")),
+                    format!("booted by BIOS; {} is on {only}, the host's only fixed disk", m.mount_point),
                 ),
                 _ => out.missing(
                     "boot.loader.grub.device: booted by BIOS, but the disk holding /boot is not known",
@@ -583,12 +595,20 @@ fn device_mapper(p: &Platform, out: &mut HardwareConfig, early: &mut Vec<(String
             }
         }
     }
+    let crypt = !luks.is_empty();
     for (name, (device, why)) in luks {
         out.set(
             format!("boot.initrd.luks.devices.{}.device", attr(&name)),
             nix_string(&device),
             why,
         );
+    }
+    if crypt {
+        // The same as nixos-generate-config, which adds it for every LUKS device it finds.
+        early.push((
+            "cryptd".to_string(),
+            "a mounted file system or swap is on LUKS".to_string(),
+        ));
     }
     if lvm {
         early.push((
@@ -648,7 +668,7 @@ pub fn plan(snap: &Snapshot) -> HardwareConfig {
     if !early.is_empty() {
         let names: Vec<String> = early.iter().map(|(m, _)| m.clone()).collect();
         let why: Vec<String> = early.iter().map(|(m, w)| format!("{m}: {w}")).collect();
-        out.set("boot.initrd.kernelModules", list(&names), why.join("; "));
+        out.set("boot.initrd.kernelModules", list(&names), why.join("\n"));
     }
     match &p.file_systems {
         Some(ms) => file_systems(ms, &mut out),
@@ -729,7 +749,11 @@ pub fn body(cfg: &HardwareConfig) -> String {
         s.push_str(&comment(&c.because));
         s.push_str(&format!("  {} = {};\n\n", c.option, c.value));
     }
-    if !cfg.left_out.is_empty() {
+    if cfg.left_out.is_empty() {
+        // No blank line before the closing brace.
+        s.truncate(s.trim_end().len());
+        s.push('\n');
+    } else {
         s.push_str("  # Left out, for want of a fact:\n");
         for l in &cfg.left_out {
             s.push_str(&format!("  # - {}\n", crate::text::strip_control(l)));
@@ -750,6 +774,31 @@ mod tests {
         assert_eq!(parent_disk("/dev/vda").as_deref(), Some("vda"));
         assert_eq!(parent_disk("/dev/nvme0n1").as_deref(), Some("nvme0n1"));
         assert_eq!(parent_disk("/dev/mapper/root"), None);
+    }
+
+    #[test]
+    fn btrfs_subvolumes_from_real_mountinfo() {
+        let text = include_str!(
+            "../../tests/fixtures/sections/mountinfo/issue-dysk-32-ubuntu-btrfs-subvolume-x86_64.out"
+        );
+        let mounts = crate::probe::linux::mounts::parse_mountinfo(text).unwrap();
+        let mut out = HardwareConfig::default();
+        file_systems(&mounts, &mut out);
+        let root = out
+            .choices
+            .iter()
+            .find(|c| c.option == "fileSystems.\"/\"")
+            .unwrap();
+        assert!(root.value.contains("fsType = \"btrfs\";"), "{}", root.value);
+        assert!(
+            root.value.contains("options = [ \"subvol=Ubuntu21.10\" ];"),
+            "{}",
+            root.value
+        );
+        // /run, /dev/shm, /sys/... are NixOS's own.
+        assert_eq!(out.choices.len(), 1, "{:?}", out.choices);
+        // The device node is all the paste gives: said, not hidden.
+        assert!(out.left_out.iter().any(|l| l.contains("/dev/nvme0n1p6")));
     }
 
     #[test]

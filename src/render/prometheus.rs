@@ -317,3 +317,78 @@ mod tests {
         assert!(names.iter().all(|n| valid_prefix(n)));
     }
 }
+
+/// One series of an exposition, for `export prometheus --json`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Sample {
+    /// Metric name.
+    pub name: String,
+    /// Labels, unescaped.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The value (`NaN` and infinities come out as JSON null).
+    pub value: Option<f64>,
+}
+
+/// The series of an exposition in the text format this module writes (comment lines skipped).
+pub fn parse_samples(text: &str) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let (series, value) = match line.rfind(' ') {
+            Some(i) => (&line[..i], line[i + 1..].trim()),
+            None => continue,
+        };
+        let (name, labels) = match series.find('{') {
+            Some(i) if series.ends_with('}') => (&series[..i], &series[i + 1..series.len() - 1]),
+            _ => (series, ""),
+        };
+        let mut map = std::collections::BTreeMap::new();
+        let mut chars = labels.chars().peekable();
+        loop {
+            let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+            if key.is_empty() || chars.next() != Some('"') {
+                break;
+            }
+            let mut val = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => match chars.next() {
+                        Some('n') => val.push('\n'),
+                        Some(o) => val.push(o),
+                        None => break,
+                    },
+                    '"' => break,
+                    c => val.push(c),
+                }
+            }
+            map.insert(key.trim_start_matches(',').to_string(), val);
+            if chars.peek() == Some(&',') {
+                chars.next();
+            }
+        }
+        out.push(Sample {
+            name: name.to_string(),
+            labels: map,
+            value: value.parse::<f64>().ok().filter(|v| v.is_finite()),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn samples_round_trip_escaped_labels() {
+        let s = parse_samples(
+            "# HELP x y\nhwinv_up{host=\"a \\\"b\\\"\",os=\"linux\"} 1\nhwinv_ram_bytes 3.5e9\n",
+        );
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].labels["host"], "a \"b\"");
+        assert_eq!(s[0].labels["os"], "linux");
+        assert_eq!(s[1].value, Some(3.5e9));
+    }
+}

@@ -20,6 +20,10 @@ pub struct Event {
     pub kind: String,
     /// The host it concerns (the name given by the user when the host's own name is not known yet).
     pub host: String,
+    /// What hwinv was pointed at (`local`, an SSH destination, a replay directory), when that is not the
+    /// host name: `events --host` follows a target to the host it turned out to be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// Free-form details.
     pub details: serde_json::Value,
 }
@@ -38,8 +42,17 @@ pub fn append(path: &Path, event: &Event) -> Result<()> {
         .append(true)
         .open(path)
         .with_context(|| format!("unable to open '{}'", path.display()))?;
-    file.write_all(&line)
-        .with_context(|| format!("unable to append to '{}'", path.display()))
+    let len = file
+        .metadata()
+        .with_context(|| format!("unable to read '{}'", path.display()))?
+        .len();
+    if let Err(e) = file.write_all(&line) {
+        // A full disk can take part of the line: cut it off again (we hold the lock), so the log never
+        // holds a torn line.
+        let _ = file.set_len(len);
+        return Err(e).with_context(|| format!("unable to append to '{}'", path.display()));
+    }
+    Ok(())
 }
 
 /// Append `batch` to `path` in order, under one lock and with one write (`hwinv sync` appends thousands).

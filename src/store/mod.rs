@@ -71,6 +71,7 @@ impl Store {
     /// of one host cannot interleave their writes.
     pub fn lock_host(&self, host: &str) -> Result<FileLock> {
         let dir = self.host_dir(host)?;
+        refuse_dir_symlink(&dir)?;
         fs::create_dir_all(&dir)
             .with_context(|| format!("unable to create '{}'", dir.display()))?;
         lock(&dir.join(".lock"))
@@ -103,6 +104,105 @@ impl Store {
         Ok(Saved { snapshot, latest })
     }
 
+    /// Store everything one extraction produces: the new snapshot (never replacing an older one), the
+    /// `latest.json` symlink, and `hardware.nix` in `inventory/<host>/` and `hosts/<host>/`. All of it is
+    /// staged first (temp files beside each target, flushed); only when every file is staged are they
+    /// renamed into place, `latest.json` last. If anything fails, nothing is changed: a rename that fails
+    /// midway is undone. Returns the paths written (snapshot, latest, the two `hardware.nix`).
+    /// The caller holds the host lock.
+    pub fn save_extraction(
+        &self,
+        snap: &Snapshot,
+        json: &[u8],
+        nix: &[u8],
+    ) -> Result<Vec<PathBuf>> {
+        let host = &snap.system_info.hostname;
+        let dir = self.host_dir(host)?;
+        let gen = self.generated_dir(host)?;
+        let latest = dir.join("latest.json");
+        let nix_targets = [dir.join("hardware.nix"), gen.join("hardware.nix")];
+        // A directory where a file goes cannot be replaced by a rename: refuse before writing anything.
+        for p in std::iter::once(&latest).chain(&nix_targets) {
+            if fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()) {
+                bail!(
+                    "'{}' is a directory, not a file hwinv writes; move it away",
+                    p.display()
+                );
+            }
+        }
+        for d in [&dir, &gen] {
+            refuse_dir_symlink(d)?;
+            fs::create_dir_all(d).with_context(|| format!("unable to create '{}'", d.display()))?;
+            // Leftovers of a killed run. Old ones only: `generate` writes here too, without the host lock.
+            sysfs::remove_stale_temps(d, STALE_TEMP_AGE);
+        }
+
+        // Stage.
+        let stamp = stamp_of(&snap.collected_at);
+        let name = |seq: u32| {
+            if seq == 1 {
+                format!("hardware_{stamp}.json")
+            } else {
+                format!("hardware_{stamp}_{seq}.json")
+            }
+        };
+        // The host lock keeps other extractions out, so the first free name stays free until committed;
+        // the no-clobber rename below still refuses to replace one.
+        let snap_name = (1..=10_000)
+            .map(name)
+            .find(|n| fs::symlink_metadata(dir.join(n)).is_err())
+            .ok_or_else(|| anyhow!("every snapshot name in '{}' is taken", dir.display()))?;
+        let snap_path = dir.join(&snap_name);
+        let snap_tmp = sysfs::temp_with(&dir, &snap_name, json)
+            .with_context(|| format!("unable to write a snapshot into '{}'", dir.display()))?;
+        let mut nix_staged = Vec::new();
+        for target in &nix_targets {
+            let prev = Previous::of(target)
+                .with_context(|| format!("unable to read '{}'", target.display()))?;
+            if matches!(&prev, Previous::File(old) if old == nix) {
+                continue;
+            }
+            let tmp = sysfs::temp_with(&sysfs::parent_dir(target), "hardware.nix", nix)
+                .with_context(|| format!("unable to write '{}'", target.display()))?;
+            nix_staged.push((tmp, target.clone(), prev));
+        }
+        let link_tmp = sysfs::temp_symlink(&dir, "latest.json", Path::new(&snap_name))
+            .with_context(|| format!("unable to update '{}'", latest.display()))?;
+
+        // Commit: snapshot, hardware.nix copies, then latest.json; undo on the first failure.
+        snap_tmp
+            .persist_noclobber(&snap_path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("unable to write '{}'", snap_path.display()))?;
+        let mut done: Vec<(PathBuf, Previous)> = Vec::new();
+        let mut result = Ok(());
+        for (tmp, target, prev) in nix_staged {
+            if let Err(e) = tmp.persist(&target) {
+                result = Err(anyhow::Error::new(e.error)
+                    .context(format!("unable to write '{}'", target.display())));
+                break;
+            }
+            done.push((target, prev));
+        }
+        if result.is_ok() {
+            result = link_tmp
+                .persist(&latest)
+                .map_err(|e| anyhow::Error::new(e.error))
+                .with_context(|| format!("unable to update '{}'", latest.display()));
+        }
+        if let Err(e) = result {
+            for (target, prev) in done.into_iter().rev() {
+                prev.restore(&target);
+            }
+            let _ = fs::remove_file(&snap_path);
+            return Err(e);
+        }
+        // The data was flushed when staged; this makes the renames durable.
+        let _ = sysfs::flush([&dir, &gen].into_iter());
+        let [inv_nix, hosts_nix] = nix_targets;
+        Ok(vec![snap_path, latest, inv_nix, hosts_nix])
+    }
+
     /// Every host with an `inventory/<host>/latest.json`, sorted.
     pub fn hosts(&self) -> Result<Vec<String>> {
         let dir = self.inventory_dir();
@@ -126,7 +226,10 @@ impl Store {
         let dir = self.host_dir(host)?;
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == ErrorKind::NotFound => bail!("no inventory for host '{host}'"),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                self.check_host(host)?;
+                bail!("no inventory for host '{host}'")
+            }
             Err(e) => return Err(e).with_context(|| format!("unable to read '{}'", dir.display())),
         };
         let mut snaps: Vec<(String, u32, PathBuf)> = entries
@@ -188,8 +291,81 @@ impl Store {
 
     /// Load a host's latest snapshot.
     pub fn latest(&self, host: &str) -> Result<Snapshot> {
+        self.check_host(host)?;
         let path = self.host_dir(host)?.join("latest.json");
         load_snapshot(&path).with_context(|| format!("no usable snapshot for host '{host}'"))
+    }
+
+    /// Fail with one line, and the closest inventoried name, unless `host` has a latest snapshot here.
+    pub fn check_host(&self, host: &str) -> Result<()> {
+        let dir = self.host_dir(host)?;
+        if dir.join("latest.json").exists() || fs::symlink_metadata(dir.join("latest.json")).is_ok()
+        {
+            return Ok(());
+        }
+        let known = self.hosts().unwrap_or_default();
+        let hint = match closest(host, &known) {
+            Some(c) => format!(" (did you mean '{c}'?)"),
+            None if known.is_empty() => format!(
+                "; there are no hosts in '{}' yet (run `hwinv extract`, or point --root at your inventory)",
+                self.inventory_dir().display()
+            ),
+            None => format!("; known hosts: {}", shortlist(&known)),
+        };
+        anyhow::bail!(
+            "no host '{host}' in '{}'{hint}",
+            self.inventory_dir().display()
+        )
+    }
+}
+
+/// How old a temporary file must be before an extraction removes it as a killed run's leftover: far
+/// longer than any run keeps one staged.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Refuse to write into `dir` when it is a symlink: a `hosts/<host>` or `inventory/<host>` pointing
+/// elsewhere would send every write there.
+fn refuse_dir_symlink(dir: &Path) -> Result<()> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        let to = fs::read_link(dir)
+            .map(|t| t.display().to_string())
+            .unwrap_or_default();
+        bail!(
+            "'{}' is a symlink (to '{to}'); hwinv does not write through directory symlinks: \
+             replace it by a directory",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// What a path held before a commit replaced it, to put back if a later step fails.
+enum Previous {
+    /// Nothing was there.
+    Missing,
+    /// A regular file with these bytes.
+    File(Vec<u8>),
+    /// A symlink with this target (replaced, never written through).
+    Link(PathBuf),
+}
+
+impl Previous {
+    fn of(path: &Path) -> std::io::Result<Previous> {
+        match fs::symlink_metadata(path) {
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Previous::Missing),
+            Err(e) => Err(e),
+            Ok(m) if m.is_symlink() => Ok(Previous::Link(fs::read_link(path)?)),
+            Ok(_) => Ok(Previous::File(fs::read(path)?)),
+        }
+    }
+
+    /// Best effort: this runs only after a rename failed, when the file system is already misbehaving.
+    fn restore(self, path: &Path) {
+        let _ = match self {
+            Previous::Missing => fs::remove_file(path),
+            Previous::File(data) => sysfs::write_atomic(path, &data).map(drop),
+            Previous::Link(target) => sysfs::replace_symlink(&target, path),
+        };
     }
 }
 
@@ -213,6 +389,25 @@ pub fn parse_snapshot_name(name: &str) -> Option<(String, u32)> {
 /// Take the exclusive lock on `path` (created if missing), blocking until it is ours.
 pub fn lock(path: &Path) -> Result<FileLock> {
     FileLock::exclusive(path).with_context(|| format!("unable to lock '{}'", path.display()))
+}
+
+/// The known name nearest to `name` by edit distance, when it is near enough to be a typo.
+pub fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(name, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.as_str())
+}
+
+/// At most five names, then how many more.
+fn shortlist(names: &[String]) -> String {
+    let mut s = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 5 {
+        s.push_str(&format!(" and {} more", names.len() - 5));
+    }
+    s
 }
 
 #[cfg(test)]

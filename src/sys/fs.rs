@@ -114,6 +114,48 @@ pub fn replace_symlink(target: &Path, link: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// A symlink to `target` under a new hidden temporary name in `dir` (named after `hint`), removed again
+/// when the returned path is dropped without [`tempfile::TempPath::persist`].
+pub fn temp_symlink(dir: &Path, hint: &str, target: &Path) -> io::Result<tempfile::TempPath> {
+    let tmp_path = temp_in(dir, hint)?.into_temp_path();
+    // Reserve a unique name, then put the symlink in its place.
+    fs::remove_file(&tmp_path)?;
+    std::os::unix::fs::symlink(target, &tmp_path)?;
+    Ok(tmp_path)
+}
+
+/// Remove what killed runs left in `dir`: hwinv's temporary files (hidden, ending in [`TEMP_SUFFIX`]) last
+/// modified at least `min_age` ago. Returns the names removed. Errors are ignored: leftovers are
+/// harmless to readers (no glob matches them), so cleaning up is best effort.
+pub fn remove_stale_temps(dir: &Path, min_age: std::time::Duration) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with('.') && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let Ok(meta) = fs::symlink_metadata(e.path()) else {
+            continue;
+        };
+        if meta.is_dir() {
+            continue;
+        }
+        let age = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .unwrap_or_default();
+        if age >= min_age && fs::remove_file(e.path()).is_ok() {
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    removed
+}
+
 /// An exclusive advisory lock (flock) on a file, released when dropped.
 #[derive(Debug)]
 pub struct FileLock {

@@ -193,12 +193,44 @@ impl Table {
     }
 }
 
+/// Most rows a file may claim per byte of its size. Every sample has a distinct 8-byte timestamp, so
+/// real files hold far fewer; a bigger claim is a corrupt footer, not data.
+const MAX_ROWS_PER_BYTE: u64 = 64;
+
+/// Values asked of the parquet crate at once, so no size read from the file decides an allocation.
+const BATCH: usize = 64 * 1024;
+
 /// Read every flat leaf column of INT32/INT64/DOUBLE/BYTE_ARRAY type; other columns are skipped.
+///
+/// The file is not trusted: row counts are checked against its size, values are read in bounded
+/// batches, every column must have one value per row, and a panic inside the parquet crate (it has
+/// panicked on mutated pages) becomes an error naming the file.
 pub fn read_table(path: &Path) -> Result<Table> {
-    let file = File::open(path).with_context(|| format!("unable to open '{}'", path.display()))?;
-    let reader = SerializedFileReader::new(file)
-        .with_context(|| format!("unable to read parquet '{}'", path.display()))?;
+    let shown = path.display();
+    match contain_panics(|| read_table_unguarded(path)) {
+        Ok(res) => res.with_context(|| format!("unable to read parquet '{shown}'")),
+        Err(msg) => Err(anyhow!(
+            "unable to read parquet '{shown}': the file is corrupt (the reader failed: {msg})"
+        )),
+    }
+}
+
+fn read_table_unguarded(path: &Path) -> Result<Table> {
+    let file = File::open(path).context("unable to open it")?;
+    let size = file.metadata().context("unable to stat it")?.len();
+    let reader = SerializedFileReader::new(file)?;
     let meta = reader.metadata();
+    let claimed: i64 = meta
+        .row_groups()
+        .iter()
+        .map(|rg| rg.num_rows().max(0))
+        .fold(0, i64::saturating_add);
+    let max_rows = size.saturating_mul(MAX_ROWS_PER_BYTE);
+    if meta.row_groups().iter().any(|rg| rg.num_rows() < 0)
+        || u64::try_from(claimed).map_or(true, |c| c > max_rows)
+    {
+        bail!("the footer claims {claimed} rows in {size} bytes: corrupt");
+    }
     let schema = meta.file_metadata().schema_descr_ptr();
     let mut table = Table::default();
     for g in 0..reader.num_row_groups() {
@@ -212,12 +244,16 @@ pub fn read_table(path: &Path) -> Result<Table> {
             let name = descr.name().to_string();
             let max_def = descr.max_def_level();
             let col = read_column(rg.as_ref(), i, n, max_def)
-                .with_context(|| format!("column '{name}' of '{}'", path.display()))?;
+                .with_context(|| format!("column '{name}'"))?;
             let Some(col) = col else { continue };
+            if col.len() != n {
+                bail!("column '{name}' has {} values for {n} rows", col.len());
+            }
             match (table.columns.get_mut(&name), col) {
-                (None, col) => {
+                (None, col) if table.rows == 0 => {
                     table.columns.insert(name, col);
                 }
+                (None, _) => bail!("column '{name}' is missing from earlier row groups"),
                 (Some(Column::I32(a)), Column::I32(b)) => a.extend(b),
                 (Some(Column::I64(a)), Column::I64(b)) => a.extend(b),
                 (Some(Column::F64(a)), Column::F64(b)) => a.extend(b),
@@ -226,8 +262,38 @@ pub fn read_table(path: &Path) -> Result<Table> {
             }
         }
         table.rows += n;
+        if let Some((name, _)) = table.columns.iter().find(|(_, c)| c.len() != table.rows) {
+            bail!("column '{name}' is missing from a row group");
+        }
     }
     Ok(table)
+}
+
+thread_local! {
+    static CONTAINING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f`, turning a panic into `Err(message)`. While `f` runs on this thread, the panic hook stays
+/// quiet, so a contained panic prints no backtrace; panics elsewhere are reported as before.
+fn contain_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CONTAINING.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    CONTAINING.with(|c| c.set(true));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CONTAINING.with(|c| c.set(false));
+    out.map_err(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string())
+    })
 }
 
 fn read_column(
@@ -255,14 +321,16 @@ fn read_typed<T: DataType>(
     n: usize,
     max_def: i16,
 ) -> Result<Vec<Option<T::T>>> {
-    let mut values: Vec<T::T> = Vec::with_capacity(n);
-    let mut defs: Vec<i16> = Vec::with_capacity(n);
+    let mut values: Vec<T::T> = Vec::with_capacity(n.min(BATCH));
+    let mut defs: Vec<i16> = Vec::with_capacity(if max_def > 0 { n.min(BATCH) } else { 0 });
     loop {
-        let want = n.saturating_sub(if max_def > 0 {
-            defs.len()
-        } else {
-            values.len()
-        });
+        let want = n
+            .saturating_sub(if max_def > 0 {
+                defs.len()
+            } else {
+                values.len()
+            })
+            .min(BATCH);
         if want == 0 {
             break;
         }
@@ -299,6 +367,7 @@ pub fn rand_hex() -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn round_trip_with_nulls() {
@@ -345,5 +414,116 @@ mod tests {
         );
         assert!(err.is_err());
         assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+    }
+
+    fn sample_file(dir: &Path) -> (PathBuf, Vec<u8>) {
+        let path = dir.join("t.parquet");
+        let rows = 200;
+        write_atomic(
+            &path,
+            "message t { REQUIRED INT64 ts; OPTIONAL DOUBLE x; OPTIONAL BYTE_ARRAY s (STRING); }",
+            vec![
+                Column::I64((0..rows).map(|i| Some(i * 10_000_000)).collect()),
+                Column::F64(
+                    (0..rows)
+                        .map(|i| (i % 3 != 0).then_some(i as f64))
+                        .collect(),
+                ),
+                Column::Str((0..rows).map(|i| Some(format!("h{}", i % 4))).collect()),
+            ],
+        )
+        .expect("writes");
+        let bytes = std::fs::read(&path).expect("reads");
+        (path, bytes)
+    }
+
+    /// The file with every num_rows varint of the footer (compact thrift: field header 0x16, then
+    /// zigzag(200) = 400 = 0x90 0x03) replaced by a claim of 2^40 rows, and the footer length fixed up.
+    fn claim_rows(bytes: &[u8], rows: i64) -> Option<Vec<u8>> {
+        let len = bytes.len();
+        let footer_len = u32::from_le_bytes(bytes[len - 8..len - 4].try_into().ok()?) as usize;
+        let start = len - 8 - footer_len;
+        let footer = &bytes[start..len - 8];
+        let old = [0x16u8, 0x90, 0x03];
+        let mut z = ((rows << 1) ^ (rows >> 63)) as u64;
+        let mut new = vec![0x16u8];
+        while z >= 0x80 {
+            new.push((z as u8 & 0x7f) | 0x80);
+            z >>= 7;
+        }
+        new.push(z as u8);
+        let mut patched = Vec::new();
+        let mut i = 0;
+        let mut hits = 0;
+        while i < footer.len() {
+            if footer[i..].starts_with(&old) {
+                patched.extend_from_slice(&new);
+                i += old.len();
+                hits += 1;
+            } else {
+                patched.push(footer[i]);
+                i += 1;
+            }
+        }
+        if hits == 0 {
+            return None;
+        }
+        let mut out = bytes[..start].to_vec();
+        out.extend_from_slice(&patched);
+        out.extend_from_slice(&u32::try_from(patched.len()).ok()?.to_le_bytes());
+        out.extend_from_slice(b"PAR1");
+        Some(out)
+    }
+
+    #[test]
+    fn a_footer_claiming_trillions_of_rows_is_refused_without_allocating() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, bytes) = sample_file(dir.path());
+        for rows in [1_i64 << 40, i64::MAX, -5, 201] {
+            let patched = claim_rows(&bytes, rows).expect("the footer holds num_rows = 200");
+            std::fs::write(&path, patched).expect("writes");
+            let err = read_table(&path).expect_err("corrupt file");
+            assert!(format!("{err:#}").contains("t.parquet"), "{err:#}");
+        }
+    }
+
+    #[test]
+    fn mutated_files_give_values_or_errors_never_panics() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, bytes) = sample_file(dir.path());
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut ok, mut err) = (0, 0);
+        for round in 0..600 {
+            let mut b = bytes.clone();
+            match round % 3 {
+                0 => {
+                    let i = (next() as usize) % b.len();
+                    b[i] ^= 1 << (next() % 8);
+                }
+                1 => {
+                    for _ in 0..4 {
+                        let i = (next() as usize) % b.len();
+                        b[i] = next() as u8;
+                    }
+                }
+                _ => b.truncate((next() as usize) % b.len()),
+            }
+            std::fs::write(&path, &b).expect("writes");
+            // read_table contains the crate's panics; a panic escaping it would fail this test.
+            match read_table(&path) {
+                Ok(t) => {
+                    assert!(t.rows <= 200 * 64);
+                    ok += 1;
+                }
+                Err(_) => err += 1,
+            }
+        }
+        assert!(err > 0 && ok + err == 600);
     }
 }

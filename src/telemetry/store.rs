@@ -223,6 +223,9 @@ fn alert_columns(rows: &[Alert]) -> Vec<Column> {
     ]
 }
 
+/// A file that could not be read, with the reason.
+pub type BadFile = (PathBuf, anyhow::Error);
+
 /// What `rejects.json` holds.
 #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Rejects {
@@ -300,12 +303,17 @@ impl TelemetryStore {
         Ok(written)
     }
 
-    /// Count rejected samples in `rejects.json` (read, update, replace atomically).
+    /// Count rejected samples in `rejects.json` (read, update, replace atomically, under
+    /// `telemetry/.rejects.lock`).
     pub fn record_rejects(&self, rejected: &[(Sample, RejectReason)]) -> Result<()> {
         if rejected.is_empty() {
             return Ok(());
         }
         let path = self.dir.join("rejects.json");
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("unable to create '{}'", self.dir.display()))?;
+        // Read, count and replace under one lock, so concurrent ingests add up instead of overwriting.
+        let _lock = crate::store::lock(&self.dir.join(".rejects.lock"))?;
         let mut r = self.rejects()?;
         for (s, why) in rejected {
             r.total += 1;
@@ -373,6 +381,19 @@ impl TelemetryStore {
             out.extend(read_samples(&f)?);
         }
         Ok(out)
+    }
+
+    /// Like [`TelemetryStore::samples_of_date`], but a file that cannot be read is skipped and
+    /// returned with its error instead of failing the whole date.
+    pub fn samples_of_date_skipping_bad(&self, date: &str) -> Result<(Vec<Sample>, Vec<BadFile>)> {
+        let (mut out, mut bad) = (Vec::new(), Vec::new());
+        for f in self.sample_files(date, None)? {
+            match read_samples(&f) {
+                Ok(s) => out.extend(s),
+                Err(e) => bad.push((f, e)),
+            }
+        }
+        Ok((out, bad))
     }
 
     /// The newest stored sample of `host`, looking back from the newest date partition.

@@ -250,7 +250,7 @@ fn hostile_strings_stay_inside_nix_strings() {
 
 /// Run a failing extraction against a pre-populated inventory and check the contract: non-zero exit,
 /// one-line error naming the target and the cause, a failed event, and no other file touched.
-fn assert_failure_leaves_inventory_untouched(extra: &[String], target: &str, cause: &str) {
+pub fn assert_failure_leaves_inventory_untouched(extra: &[String], target: &str, cause: &str) {
     let root = tempfile::tempdir().unwrap();
     let capture = fixture_capture();
     let (code, _, err) = run(hwinv(root.path())

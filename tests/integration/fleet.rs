@@ -309,6 +309,64 @@ fn fleet_of_eleven_hosts_with_dead_hanging_and_garbage_ones() {
 }
 
 #[test]
+fn hostile_hosts_do_not_abort_or_bloat_a_fleet_run() {
+    // One host's nvidia-smi prints 100,000 nested elements (a stack overflow in a fleet worker thread
+    // before the depth guard), one streams without end; the good host is stored all the same.
+    let mut lab = Lab::new();
+    let linux = lab.server(None);
+    let bins = tempfile::tempdir().unwrap();
+    let bin = bins.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let xml = bins.path().join("deep.xml");
+    fs::write(&xml, crate::faults::deep_xml(100_000)).unwrap();
+    let smi = bin.join("nvidia-smi");
+    fs::write(&smi, format!("#!/bin/sh\ncat '{}'\n", xml.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&smi, fs::Permissions::from_mode(0o755)).unwrap();
+    let deep = lab.server(Some(&format!(
+        "PATH={}:$PATH; export PATH; eval \"$SSH_ORIGINAL_COMMAND\"",
+        bin.display()
+    )));
+    lab._bins.push(bins);
+    let flood = lab.server(Some("cat >/dev/null & exec yes hwinv-flood"));
+    let user = whoami();
+    let list = format!(
+        "127.0.0.1 {user} {linux} name=good-01\n127.0.0.1 {user} {deep} name=deep-01\n\
+         127.0.0.1 {user} {flood} name=flood-01\n"
+    );
+    let hosts = lab.write("hosts.txt", &list);
+    let root = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(hwinv(root.path())
+        .args(["extract", "--fleet"])
+        .arg(&hosts)
+        .args(["-j", "3", "--timeout", "60", "--max-output", "4MiB"])
+        .args(lab.args()));
+    assert_eq!(code, 2, "stdout: {out}\nstderr: {err}");
+    assert_eq!(stored(root.path()), ["deep-01", "good-01"], "{out}{err}");
+    let snap: Value = serde_json::from_slice(
+        &fs::read(root.path().join("inventory/deep-01/latest.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        snap["warnings"]
+            .to_string()
+            .contains("XML nested deeper than 64"),
+        "{}",
+        snap["warnings"]
+    );
+    let reason = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("flood-01"))
+        .unwrap_or("");
+    assert!(
+        reason.contains("more than 4194304 bytes on stdout"),
+        "{out}"
+    );
+    assert!(!root.path().join("inventory/flood-01").exists());
+    assert_no_temp_files(root.path());
+}
+
+#[test]
 fn leaf_config_nix_is_evaluated_by_nix() {
     require("nix-instantiate");
     let mut lab = Lab::new();

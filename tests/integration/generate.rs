@@ -549,9 +549,10 @@ fn flake_eval(root: &Path, attr: &str, apply: Option<&str>) -> Result<Value, Str
 
 /// Copy the real flake.nix and nix/ into `root`, with `leaf` as leaf-config.nix.
 fn install_flake(root: &Path, leaf: &str) {
-    fs::copy(repo().join("flake.nix"), root.join("flake.nix")).unwrap();
+    let fleet = repo().join("examples/fleet");
+    fs::copy(fleet.join("flake.nix"), root.join("flake.nix")).unwrap();
     fs::create_dir_all(root.join("nix")).unwrap();
-    for e in fs::read_dir(repo().join("nix")).unwrap() {
+    for e in fs::read_dir(fleet.join("nix")).unwrap() {
         let e = e.unwrap();
         fs::copy(e.path(), root.join("nix").join(e.file_name())).unwrap();
     }
@@ -832,7 +833,7 @@ fn discovery_on_its_own_keeps_hostile_names_and_strings_inert() {
     let leaf = r#"{ sshUser = "u\"\${builtins.abort \"x\"}"; primary = { hostname = "mac-1"; ip = "10.0.0.1; rm -rf /"; }; }"#;
     let expr = format!(
         "let d = import {discover} {{ root = {root}; leafConfig = {leaf}; }}; in {{ inherit (d) darwin nixos ignored deployNodes notInventoried primary; model = d.hosts.mac-1.facts.system.model; cpu = d.hosts.mac-1.facts.hardware.cpu.type; }}",
-        discover = repo().join("nix/discover.nix").display(),
+        discover = repo().join("examples/fleet/nix/discover.nix").display(),
         root = r.display(),
     );
     let out = Command::new(nix)
@@ -884,7 +885,7 @@ fn discovery_on_its_own_keeps_hostile_names_and_strings_inert() {
     ] {
         let expr = format!(
             "(import {} {{ root = {}; leafConfig = {bad}; }}).deployNodes",
-            repo().join("nix/discover.nix").display(),
+            repo().join("examples/fleet/nix/discover.nix").display(),
             r.display()
         );
         let out = Command::new(require("nix-instantiate"))
@@ -1018,8 +1019,10 @@ fn hand_edits_are_refused_until_force() {
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(err.starts_with("error: gpu-1: refusing to overwrite hosts/gpu-1/configuration.nix: was changed by hand"), "{err}");
     assert!(
-        err.contains("hwinv generate gpu-1 --check")
-            && err.contains("hwinv generate gpu-1 --force"),
+        err.contains(&format!(
+            "hwinv --root {} generate gpu-1 --check",
+            root.path().display()
+        )) && err.contains("generate gpu-1 --force"),
         "{err}"
     );
     assert_eq!(tree(root.path()), before, "nothing changed");
@@ -1142,7 +1145,7 @@ fn bad_input_is_one_line_and_writes_nothing() {
     let root = small_fleet();
     let before = tree(root.path());
     for (args, needle) in [
-        (vec!["generate", "nope"], "no snapshot for host 'nope'"),
+        (vec!["generate", "nope"], "no host 'nope' in"),
         (vec!["generate", "../etc"], "invalid host name"),
     ] {
         let (code, _, err) = run(hwinv(root.path()).args(&args));
@@ -1225,25 +1228,31 @@ fn untracked_files_are_reported_or_added_in_a_git_inventory() {
 
 #[test]
 fn the_repository_example_fleet_is_discovered_and_up_to_date() {
-    // The example hosts committed under inventory/ and hosts/ (replayed fixtures, see docs/generate.md).
+    // The example hosts committed under examples/fleet/ (replayed fixtures, see docs/generate.md).
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
     install_flake(
         r,
-        &fs::read_to_string(repo().join("leaf-config.nix")).unwrap(),
+        &fs::read_to_string(repo().join("examples/fleet/leaf-config.nix")).unwrap(),
     );
     // Only what git tracks: a user's own `hwinv extract` in this checkout (the README's first command)
     // adds hosts the repository does not ship, and a flake would not see them either.
     let listed = Command::new("git")
         .arg("-C")
         .arg(repo())
-        .args(["ls-files", "-z", "--", "inventory", "hosts", "templates"])
+        .args([
+            "ls-files",
+            "-z",
+            "--",
+            "examples/fleet/inventory",
+            "examples/fleet/hosts",
+        ])
         .output()
         .unwrap();
     assert!(listed.status.success(), "the repository is a git checkout");
     for rel in listed.stdout.split(|b| *b == 0).filter(|p| !p.is_empty()) {
         let rel = std::str::from_utf8(rel).unwrap();
-        let to = r.join(rel);
+        let to = r.join(rel.strip_prefix("examples/fleet/").unwrap());
         fs::create_dir_all(to.parent().unwrap()).unwrap();
         let st = Command::new("cp")
             .arg("-P")
@@ -1267,4 +1276,140 @@ fn the_repository_example_fleet_is_discovered_and_up_to_date() {
     // The committed files are what this build generates (run `hwinv generate --all` after changing a template).
     let (code, out, err) = run(hwinv(r).args(["generate", "--all", "--check"]));
     assert_eq!(code, 0, "{out}{err}");
+}
+
+/// The repository's own flake: hwinv as a package and app, and its NixOS and nix-darwin modules, which
+/// evaluate against the stub option declarations into the units deploy/ ships by hand.
+#[test]
+fn the_flake_packages_hwinv_and_its_modules_evaluate() {
+    let top = tempfile::tempdir().unwrap();
+    let hw = top.path().join("hwinv");
+    fs::create_dir_all(hw.join("nix/modules")).unwrap();
+    for f in [
+        "flake.nix",
+        "Cargo.toml",
+        "Cargo.lock",
+        "nix/modules/nixos.nix",
+        "nix/modules/darwin.nix",
+    ] {
+        fs::copy(repo().join(f), hw.join(f)).unwrap();
+    }
+    let consumer = top.path().join("consumer");
+    fs::create_dir_all(&consumer).unwrap();
+    fs::write(
+        consumer.join("flake.nix"),
+        format!(
+            r#"{{
+  inputs.hwinv.url = "path:{}";
+  inputs.hwinv.inputs.nixpkgs.follows = "nixpkgs";
+  inputs.nixpkgs.url = "path:/nonexistent";
+  inputs.nix-darwin.url = "path:/nonexistent";
+  inputs.nix-darwin.inputs.nixpkgs.follows = "nixpkgs";
+  outputs = {{ self, hwinv, nixpkgs, nix-darwin }}: {{
+    inherit (hwinv) packages apps;
+    nixosConfigurations.t = nixpkgs.lib.nixosSystem {{
+      modules = [ hwinv.nixosModules.hwinv {{
+        nixpkgs.hostPlatform = "x86_64-linux";
+        networking.hostName = "t";
+        system.stateVersion = "26.05";
+        fileSystems."/" = {{ device = "/dev/vda"; fsType = "ext4"; }};
+        boot.loader.grub.device = "/dev/vda";
+        services.hwinv = {{ enable = true; sample.enable = true; }};
+      }} ];
+    }};
+    darwinConfigurations.m = nix-darwin.lib.darwinSystem {{
+      modules = [ hwinv.darwinModules.default {{
+        nixpkgs.hostPlatform = "aarch64-darwin";
+        system.stateVersion = 6;
+        services.hwinv.enable = true;
+      }} ];
+    }};
+  }};
+}}
+"#,
+            hw.display()
+        ),
+    )
+    .unwrap();
+    let eval = |attr: &str, apply: &str| -> Value {
+        let mut c = Command::new(require("nix"));
+        c.args(["--extra-experimental-features", "nix-command flakes"]);
+        c.args([
+            "--option",
+            "build-users-group",
+            "",
+            "--option",
+            "substituters",
+            "",
+        ]);
+        c.args(["eval", "--json"]);
+        c.arg(format!("path:{}#{attr}", consumer.display()));
+        c.args(["--apply", apply]);
+        for (input, dir) in [("nixpkgs", "nixpkgs"), ("nix-darwin", "nix-darwin")] {
+            c.args(["--override-input", input]).arg(format!(
+                "path:{}",
+                repo()
+                    .join("tests/fixtures/flake-stubs")
+                    .join(dir)
+                    .display()
+            ));
+        }
+        c.arg("--no-write-lock-file");
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{attr}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let pkg = eval(
+        "packages.x86_64-linux.hwinv",
+        "p: { inherit (p) name; main = p.meta.mainProgram; }",
+    );
+    assert_eq!(pkg, json!({"name": "hwinv-0.1.0", "main": "hwinv"}));
+    let app = eval("apps.x86_64-linux.default", "a: a.program");
+    assert!(
+        app.as_str().unwrap().ends_with("-hwinv-0.1.0/bin/hwinv"),
+        "{app}"
+    );
+
+    let units = eval(
+        "nixosConfigurations.t.config",
+        "c: { services = builtins.mapAttrs (_: s: s.serviceConfig.ExecStart) c.systemd.services; timers = builtins.mapAttrs (_: t: t.timerConfig) c.systemd.timers; drv = c.system.build.toplevel.drvPath; }",
+    );
+    let exec = |unit: &str| units["services"][unit].as_str().unwrap().to_string();
+    assert!(
+        exec("hwinv-extract").ends_with("/bin/hwinv --root /var/lib/hwinv extract"),
+        "{units}"
+    );
+    assert!(
+        exec("hwinv-export").ends_with(
+            "/bin/hwinv --root /var/lib/hwinv export prometheus --probe --out /var/lib/hwinv/textfile/hwinv.prom"
+        ),
+        "{units}"
+    );
+    assert!(
+        exec("hwinv-sample").ends_with("sample --every 10s"),
+        "{units}"
+    );
+    assert_eq!(units["timers"]["hwinv-export"]["OnUnitActiveSec"], "30s");
+    assert!(units["drv"].as_str().unwrap().ends_with(".drv"));
+
+    let daemons = eval(
+        "darwinConfigurations.m.config.launchd.daemons",
+        "d: builtins.mapAttrs (_: v: { inherit (v) command; every = v.serviceConfig.StartInterval or null; }) d",
+    );
+    assert_eq!(daemons["hwinv-export"]["every"], 30);
+    assert!(
+        daemons["hwinv-extract"]["command"]
+            .as_str()
+            .unwrap()
+            .ends_with("/bin/hwinv --root /var/lib/hwinv extract"),
+        "{daemons}"
+    );
+    assert!(
+        daemons.get("hwinv-sample").is_none(),
+        "sampling is off by default"
+    );
 }

@@ -2,9 +2,13 @@
 #![allow(clippy::disallowed_methods)] // tests start real sshd, nix, nats-server and friends
 #![allow(unreachable_pub)] // helpers shared between test modules
 
+mod cli;
 mod extract;
+mod faults;
 mod fleet;
+mod fuzz;
 mod generate;
+mod hardware_config;
 mod odd;
 mod probe;
 mod prometheus;

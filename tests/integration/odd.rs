@@ -322,6 +322,7 @@ fn odd_host_captures() {
         source: hwinv::model::Source {
             transport: "replay".to_string(),
             target: None,
+            ..Default::default()
         },
         generator: "hwinv test".to_string(),
     };

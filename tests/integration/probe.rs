@@ -166,6 +166,7 @@ fn collect_host_captures() {
         source: Source {
             transport: "replay".to_string(),
             target: None,
+            ..Default::default()
         },
         generator: "hwinv test".to_string(),
     };

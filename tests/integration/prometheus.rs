@@ -98,6 +98,21 @@ fn metric_names(text: &str) -> BTreeSet<String> {
 fn export_passes_promtool_and_is_stable() {
     let root = fleet();
     let out = root.path().join("textfile/hwinv.prom");
+    // A directory that does not exist is a mistake, not something to create.
+    let (code, _, err) = export(root.path(), &["--out", out.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!out.parent().unwrap().exists());
+    fs::create_dir(out.parent().unwrap()).unwrap();
+    // Nor is a mistyped host, and the file node_exporter serves is not replaced by an empty one.
+    fs::write(&out, "previous\n").unwrap();
+    let (code, _, err) = export(
+        root.path(),
+        &["--host", "dgx-a10", "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean 'dgx-a100'"), "{err}");
+    assert_eq!(fs::read_to_string(&out).unwrap(), "previous\n");
     let (code, stdout, err) = export(root.path(), &["--out", out.to_str().unwrap()]);
     assert_eq!(code, 0, "{stdout}{err}");
     assert!(stdout.is_empty(), "nothing on stdout with --out: {stdout}");
@@ -195,6 +210,7 @@ fn hostile_strings_are_escaped_in_labels() {
         v["services"]["llm"]["ollama"]["loaded"][0]["name"] = Value::from("m\"x\\y\nz");
     });
     let out = root.path().join("tf/hwinv.prom");
+    fs::create_dir(root.path().join("tf")).unwrap();
     let (code, _, err) = export(root.path(), &["--out", out.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let text = fs::read_to_string(&out).unwrap();
@@ -313,6 +329,7 @@ impl Drop for NodeExporter {
 fn node_exporter_serves_hwinv_metrics_without_scrape_error() {
     let root = fleet();
     let dir = root.path().join("textfile");
+    fs::create_dir(&dir).unwrap();
     let out = dir.join("hwinv.prom");
     let (code, _, err) = export(root.path(), &["--out", out.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
@@ -443,7 +460,7 @@ fn units_for_test(dir: &Path, textfile: &Path) -> Vec<PathBuf> {
                 .unwrap()
                 .replace("/usr/local/bin/hwinv", env!("CARGO_BIN_EXE_hwinv"))
                 .replace(
-                    "/var/lib/node_exporter/textfile_collector",
+                    "/var/lib/prometheus/node-exporter",
                     textfile.to_str().unwrap(),
                 );
             let p = dir.join(name);
@@ -458,6 +475,7 @@ fn systemd_units_verify_and_their_command_works() {
     let analyze = require("systemd-analyze");
     let dir = tempfile::tempdir().unwrap();
     let textfile = dir.path().join("textfile");
+    fs::create_dir(&textfile).unwrap();
     let units = units_for_test(dir.path(), &textfile);
     let out = Command::new(&analyze)
         .args(["verify", "--man=no"])

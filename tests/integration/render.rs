@@ -21,6 +21,7 @@ fn hardware_nix_for_every_fixture_host() {
             source: Source {
                 transport: "replay".into(),
                 target: None,
+                ..Default::default()
             },
             generator: "hwinv test".into(),
         };

@@ -100,10 +100,21 @@ fn duckdb_is_importable() {
 fn sample_has_every_field_and_duckdb_reads_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    let out = ok(hwinv(root).args(["sample", "--json", "--run-id", "r-1", "--process-metrics"]));
-    let mut lines = out.lines();
-    let s: Value = serde_json::from_str(lines.next().expect("json line")).expect("json");
-    let path = lines.next().expect("path of the file written");
+    let out = hwinv(root)
+        .args(["sample", "--json", "--run-id", "r-1", "--process-metrics"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("hwinv starts");
+    assert!(out.status.success());
+    // stdout holds the data alone (`sample --json | jq .` works); the file written is said on stderr.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let s: Value = serde_json::from_str(stdout.trim()).expect("json");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let path = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("wrote "))
+        .expect("path of the file written");
     assert!(path.starts_with("telemetry/host_metrics/date="), "{path}");
     assert!(
         path.contains("/host=testhost/part-") && path.ends_with(".parquet"),

@@ -207,6 +207,7 @@ fn log(store: &Store, kind: &str, details: Value) {
         time: now_rfc3339(),
         kind: kind.into(),
         host: "*".into(),
+        target: None,
         details,
     };
     if let Err(e) = events::append(&store.events_path(), &ev) {
