@@ -2,7 +2,7 @@
 //! once or every DURATION (see [`crate::push::agent`]).
 
 use super::args;
-use super::output::print;
+use super::output::{print, print_json};
 use crate::error::Exit;
 use crate::extract::{Options, Origin};
 use crate::push::agent::{self, AgentOptions};
@@ -57,6 +57,10 @@ pub struct AgentArgs {
     #[arg(long)]
     pub raw: bool,
 
+    /// Print each run's report as JSON (one object per line with --every).
+    #[arg(long)]
+    pub json: bool,
+
     /// Timeout of one connection attempt and of each acknowledgement.
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = args::duration)]
     pub hub_timeout: Duration,
@@ -84,7 +88,11 @@ pub fn run(root: &Path, args: &AgentArgs) -> Result<Exit> {
     let store = Store::new(root);
     let Some(every) = args.every else {
         let r = agent::run_once(&store, &args.hub, &opts)?;
-        print(&line(&r))?;
+        if args.json {
+            print_json(&r)?;
+        } else {
+            print(&line(&r))?;
+        }
         return Ok(Exit::Success);
     };
     let _signals = StopOnSignal::install();
@@ -94,6 +102,7 @@ pub fn run(root: &Path, args: &AgentArgs) -> Result<Exit> {
             ..opts.clone()
         };
         match agent::run_once(&store, &args.hub, &opts) {
+            Ok(r) if args.json => print(&format!("{}\n", serde_json::to_string(&r)?))?,
             Ok(r) => print(&line(&r))?,
             Err(e) => eprintln!("warning: {}", crate::text::printable(&format!("{e:#}"))),
         }

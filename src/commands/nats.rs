@@ -2,7 +2,7 @@
 //! and per-host credentials from the inventory, `setup` creates the bucket, object store and event stream.
 
 use super::args;
-use super::output::print;
+use super::output::{print, print_json};
 use crate::error::Exit;
 use crate::push::creds::HubArgs;
 use crate::push::{client, hub};
@@ -68,6 +68,10 @@ pub struct HubConfigArgs {
     /// CA that client certificates must be signed by (turns on client verification).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_ca: Option<PathBuf>,
+
+    /// Print what was written as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `hwinv nats setup`.
@@ -92,6 +96,10 @@ pub struct SetupArgs {
     /// Connection and request timeout.
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = args::duration)]
     pub timeout: Duration,
+
+    /// Print what is ready as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `hwinv nats`.
@@ -137,6 +145,10 @@ fn hub_config(root: &Path, a: &HubConfigArgs) -> Result<Exit> {
         }
     }
     let w = hub::write(&a.out, &hosts, &opts)?;
+    if a.json {
+        print_json(&w)?;
+        return Ok(Exit::Success);
+    }
     let mut out = format!("wrote     {}\n", w.config.display());
     out.push_str(&format!(
         "users     {} hosts + hwinv-admin ({} new credentials, {} kept) in {}\n",
@@ -176,6 +188,16 @@ fn setup(a: &SetupArgs) -> Result<Exit> {
         hub.close().await;
         r
     })?;
+    if a.json {
+        print_json(&serde_json::json!({
+            "bucket": crate::push::BUCKET,
+            "history": a.history,
+            "object_store": crate::push::OBJECTS,
+            "event_stream": crate::push::EVENT_STREAM,
+            "event_subjects": crate::push::EVENT_SUBJECTS,
+        }))?;
+        return Ok(Exit::Success);
+    }
     let mut out = String::new();
     for l in lines {
         out.push_str(&format!("ready     {l}\n"));

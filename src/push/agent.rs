@@ -75,7 +75,7 @@ pub fn capture_json(sections: &crate::probe::Sections) -> serde_json::Value {
 }
 
 /// What one run did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// The host.
     pub host: String,

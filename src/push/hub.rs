@@ -137,7 +137,7 @@ pub fn render(users: &[User], opts: &HubOptions) -> String {
 }
 
 /// What [`write`] did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Written {
     /// The configuration file.
     pub config: PathBuf,

@@ -365,8 +365,11 @@ fn the_hub_stopped_mid_run_and_restarted_loses_nothing() {
     let mut hub = Hub::start(&names);
     let fx = fixtures();
     let spool = hub.dir.path().join("spool");
-    let (code, out, err) = run(&mut hub.agent("early", "early", &fx[0], &spool));
+    let (code, out, err) = run(hub.agent("early", "early", &fx[0], &spool).arg("--json"));
     assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["snapshot"], "published", "{out}");
+    assert_eq!(report["events"], 3, "{out}");
 
     hub.stop();
     // One agent keeps retrying while the hub is down; another gives up and leaves its push in the spool.
