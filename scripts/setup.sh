@@ -8,6 +8,7 @@ have sshd || need_apt+=(openssh-server)
 have ssh || need_apt+=(openssh-client)
 have nix-instantiate || need_apt+=(nix-bin)
 have nats-server || need_apt+=(nats-server)
+have openssl || need_apt+=(openssl) # push-mode TLS test certificates
 have promtool || need_apt+=(prometheus)
 have prometheus-node-exporter || need_apt+=(prometheus-node-exporter)
 have systemd-analyze || need_apt+=(systemd)

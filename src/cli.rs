@@ -2,8 +2,8 @@
 //! beside it in `commands/`; doc comments are the `--help` text.
 
 use crate::commands::{
-    capture, compare, diff, events, export, extract, generate, hosts, init, readiness, rollup,
-    sample, show, telemetry,
+    agent, capture, compare, diff, events, export, extract, generate, hosts, init, nats, readiness,
+    rollup, sample, show, sync, telemetry,
 };
 use crate::error::Exit;
 use anyhow::Result;
@@ -58,6 +58,12 @@ pub enum Command {
     Rollup(rollup::RollupArgs),
     /// Telemetry status and helpers.
     Telemetry(telemetry::TelemetryArgs),
+    /// Push mode: generate a NATS JetStream hub configuration, set the hub up.
+    Nats(nats::NatsArgs),
+    /// Extract this host (or a replayed capture) and push the snapshot and events to the hub.
+    Agent(agent::AgentArgs),
+    /// Write every host pushed to the hub into inventory/ (the same files extract writes).
+    Sync(sync::SyncArgs),
     /// Print a shell completion script: `hwinv completions bash > /etc/bash_completion.d/hwinv`.
     Completions {
         /// The shell.
@@ -104,6 +110,9 @@ impl Cli {
             Command::Sample(args) => sample::run(&root, &args),
             Command::Rollup(args) => rollup::run(&root, &args),
             Command::Telemetry(args) => telemetry::run(&root, &args),
+            Command::Nats(args) => nats::run(&root, &args),
+            Command::Agent(args) => agent::run(&root, &args),
+            Command::Sync(args) => sync::run(&root, &args),
             // Both describe this very command line, so they live beside it.
             Command::Completions { shell } => {
                 let mut out = Vec::new();

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod model;
 pub mod probe;
+pub mod push;
 pub mod query;
 pub mod readiness;
 pub mod render;

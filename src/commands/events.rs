@@ -47,6 +47,22 @@ pub struct EventsArgs {
     /// JSON on standard output (the same as --format json).
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
+
+    /// Print the hub's events live as hosts push them, until Ctrl-C (needs --server and --creds).
+    #[arg(long, requires_all = ["server", "creds"], conflicts_with_all = ["since", "until", "last"])]
+    pub follow: bool,
+
+    /// With --follow: the hub's URL.
+    #[arg(long, value_name = "URL", requires = "follow")]
+    pub server: Option<String>,
+
+    /// With --follow: credentials for the hub (admin).
+    #[arg(long, value_name = "FILE", requires = "follow")]
+    pub creds: Option<std::path::PathBuf>,
+
+    /// With --follow: CA certificate to verify the hub's TLS certificate with.
+    #[arg(long, value_name = "FILE", requires = "follow")]
+    pub tls_ca: Option<std::path::PathBuf>,
 }
 
 /// Does `kind` match the `--type` pattern: equal, under it (`inventory` matches `inventory.x.y`), with `*`
@@ -146,6 +162,9 @@ pub fn run(root: &Path, args: &EventsArgs) -> Result<Exit> {
             ));
         }
     }
+    if args.follow {
+        return follow(args);
+    }
     let all = events::read_all(&store.events_path())?;
     // A run is logged under its target until the host names itself: the target of each later event of a
     // wanted host stands for that host.
@@ -171,19 +190,12 @@ pub fn run(root: &Path, args: &EventsArgs) -> Result<Exit> {
     }
     let mut out = String::new();
     for e in &hits {
-        if args.json || args.format == TextFormat::Json {
-            let _ = writeln!(out, "{}", serde_json::to_string(e)?);
+        let format = if args.json {
+            TextFormat::Json
         } else {
-            let line = format!(
-                "{}  {:<32}  {:<16}  {}",
-                e.time,
-                e.kind,
-                e.host,
-                details_text(&e.details)
-            );
-            let line = crate::text::printable(&line);
-            let _ = writeln!(out, "{}", line.trim_end());
-        }
+            args.format
+        };
+        out.push_str(&line(e, format)?);
     }
     print(&out)?;
     if hits.is_empty() {
@@ -191,6 +203,45 @@ pub fn run(root: &Path, args: &EventsArgs) -> Result<Exit> {
         return Ok(Exit::Negative);
     }
     Ok(Exit::Success)
+}
+
+/// One event as printed, newline included.
+fn line(e: &Event, format: TextFormat) -> Result<String> {
+    if format == TextFormat::Json {
+        return Ok(format!("{}\n", serde_json::to_string(e)?));
+    }
+    let line = format!(
+        "{}  {:<32}  {:<16}  {}",
+        e.time,
+        e.kind,
+        e.host,
+        details_text(&e.details)
+    );
+    Ok(format!("{}\n", crate::text::printable(&line).trim_end()))
+}
+
+/// `--follow`: the hub's events as they arrive, filtered by --type and --host.
+fn follow(args: &EventsArgs) -> Result<Exit> {
+    let (Some(server), Some(creds)) = (&args.server, &args.creds) else {
+        return Err(anyhow!("--follow needs --server URL and --creds FILE"));
+    };
+    let hub = crate::push::creds::HubArgs {
+        server: server.clone(),
+        creds: creds.clone(),
+        tls_ca: args.tls_ca.clone(),
+        tls_cert: None,
+        tls_key: None,
+        tls: false,
+    };
+    crate::push::follow::follow(&hub, |e| {
+        let wanted = (args.kinds.is_empty() || args.kinds.iter().any(|t| type_matches(t, &e.kind)))
+            && (args.host.is_empty() || args.host.contains(&e.host));
+        if wanted {
+            print(&line(e, args.format)?)?;
+        }
+        Ok(true)
+    })?;
+    Ok(Exit::Interrupted)
 }
 
 #[cfg(test)]

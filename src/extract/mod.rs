@@ -125,14 +125,7 @@ pub fn extract_one(store: &Store, origin: &Origin, opts: &Options) -> Result<Ext
             log(
                 "inventory.hardware.discovered",
                 &host,
-                json!({
-                    "cpu_type": snapshot.hardware.cpu_type,
-                    "cpu_cores": snapshot.hardware.cpu_cores,
-                    "memory_gb": snapshot.hardware.memory_gb,
-                    "disks": snapshot.disks.len(),
-                    "gpus": snapshot.gpus.as_ref().map(Vec::len),
-                    "warnings": snapshot.warnings.len(),
-                }),
+                discovered_details(&snapshot),
             );
             log(
                 "inventory.extraction.completed",
@@ -293,6 +286,27 @@ fn probe_and_store(
     origin: &Origin,
     opts: &Options,
 ) -> Result<(Snapshot, Vec<PathBuf>)> {
+    let (snapshot, _) = probe_snapshot(store, origin, opts)?;
+    let tiers = Tiers::load(store.root())?;
+    match store_snapshot(store, &snapshot, &tiers, |_| Ok(None))? {
+        Stored::Written(written) => {
+            if opts.track_git {
+                crate::store::git::track(store.root(), &written, opts.git_add);
+            }
+            Ok((snapshot, written))
+        }
+        Stored::Skipped(reason) => Err(anyhow!("snapshot not stored: {reason}")),
+    }
+}
+
+/// Probe `origin` and build its snapshot (named, validated and redacted as `opts` says) without
+/// writing anything but the redaction salt; also returns the raw sections. `hwinv agent` publishes
+/// what this returns, `extract` stores it with [`store_snapshot`].
+pub fn probe_snapshot(
+    store: &Store,
+    origin: &Origin,
+    opts: &Options,
+) -> Result<(Snapshot, Sections)> {
     if let Some(name) = &opts.name {
         hostname::validate(name)?;
     }
@@ -317,19 +331,53 @@ fn probe_and_store(
         let salt = redact::load_or_create_salt(&store.inventory_dir())?;
         redact::redact(&mut snapshot, &salt);
     }
-    // Render before writing anything, so a template error leaves the inventory untouched.
-    let tiers = Tiers::load(store.root())?;
-    let class = tiers.classify(&snapshot);
-    let nix = crate::render::hardware_nix(store.root(), &snapshot, &class)?;
-    let mut json = serde_json::to_vec_pretty(&snapshot)?;
+    Ok((snapshot, sections))
+}
+
+/// What [`store_snapshot`] did.
+#[derive(Debug, Clone)]
+pub enum Stored {
+    /// The snapshot, `latest.json`, `inventory/<host>/hardware.nix` and `hosts/<host>/hardware.nix`.
+    Written(Vec<PathBuf>),
+    /// `check` said no, for this reason; nothing was written.
+    Skipped(String),
+}
+
+/// Store a snapshot the way `extract` does: render `hardware.nix` first (a template error leaves the
+/// inventory untouched), then, holding the host lock, ask `check` (given the host's directory) whether to
+/// go on, write `hardware_<stamp>.json`, swap `latest.json` and write both `hardware.nix` copies.
+/// `hwinv sync` stores pushed snapshots through here, with a `check` that refuses to go backwards.
+pub fn store_snapshot(
+    store: &Store,
+    snapshot: &Snapshot,
+    tiers: &Tiers,
+    check: impl FnOnce(&Path) -> Result<Option<String>>,
+) -> Result<Stored> {
+    let host = snapshot.system_info.hostname.clone();
+    hostname::validate(&host)?;
+    let class = tiers.classify(snapshot);
+    let nix = crate::render::hardware_nix(store.root(), snapshot, &class)?;
+    let mut json = serde_json::to_vec_pretty(snapshot)?;
     json.push(b'\n');
 
     let _lock = store.lock_host(&host)?;
-    let written = store.save_extraction(&snapshot, &json, nix.as_bytes())?;
-    if opts.track_git {
-        crate::store::git::track(store.root(), &written, opts.git_add);
+    if let Some(reason) = check(&store.host_dir(&host)?)? {
+        return Ok(Stored::Skipped(reason));
     }
-    Ok((snapshot, written))
+    let written = store.save_extraction(snapshot, &json, nix.as_bytes())?;
+    Ok(Stored::Written(written))
+}
+
+/// The details of the `inventory.hardware.discovered` event for `snapshot` (extract and agent alike).
+pub fn discovered_details(snapshot: &Snapshot) -> serde_json::Value {
+    json!({
+        "cpu_type": snapshot.hardware.cpu_type,
+        "cpu_cores": snapshot.hardware.cpu_cores,
+        "memory_gb": snapshot.hardware.memory_gb,
+        "disks": snapshot.disks.len(),
+        "gpus": snapshot.gpus.as_ref().map(Vec::len),
+        "warnings": snapshot.warnings.len(),
+    })
 }
 
 /// Probe this machine's services now (the service sections of the same script `extract` runs, with

@@ -12,6 +12,7 @@ mod hardware_config;
 mod odd;
 mod probe;
 mod prometheus;
+mod push;
 mod query;
 mod readiness;
 mod render;
