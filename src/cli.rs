@@ -3,7 +3,7 @@
 
 use crate::commands::{
     capture, compare, diff, events, export, extract, generate, hosts, init, readiness, rollup,
-    sample, show, telemetry,
+    sample, serve, show, telemetry,
 };
 use crate::error::Exit;
 use anyhow::Result;
@@ -58,6 +58,8 @@ pub enum Command {
     Rollup(rollup::RollupArgs),
     /// Telemetry status and helpers.
     Telemetry(telemetry::TelemetryArgs),
+    /// Web dashboard, JSON API and /metrics over the inventory (http://127.0.0.1:8787 by default).
+    Serve(serve::ServeArgs),
     /// Print a shell completion script: `hwinv completions bash > /etc/bash_completion.d/hwinv`.
     Completions {
         /// The shell.
@@ -104,6 +106,7 @@ impl Cli {
             Command::Sample(args) => sample::run(&root, &args),
             Command::Rollup(args) => rollup::run(&root, &args),
             Command::Telemetry(args) => telemetry::run(&root, &args),
+            Command::Serve(args) => serve::run(&root, &args),
             // Both describe this very command line, so they live beside it.
             Command::Completions { shell } => {
                 let mut out = Vec::new();

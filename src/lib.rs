@@ -16,6 +16,7 @@ pub mod probe;
 pub mod query;
 pub mod readiness;
 pub mod render;
+pub mod serve;
 pub mod store;
 pub mod sys;
 pub mod telemetry;

@@ -16,5 +16,6 @@ pub mod output;
 pub mod readiness;
 pub mod rollup;
 pub mod sample;
+pub mod serve;
 pub mod show;
 pub mod telemetry;

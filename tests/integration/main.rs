@@ -13,6 +13,7 @@ mod prometheus;
 mod query;
 mod readiness;
 mod render;
+mod serve;
 mod services;
 mod telemetry;
 mod util;
