@@ -2,6 +2,7 @@
 #![allow(clippy::disallowed_methods)] // tests start real sshd, nix, nats-server and friends
 #![allow(unreachable_pub)] // helpers shared between test modules
 
+mod alerts;
 mod cli;
 mod extract;
 mod fleet;
