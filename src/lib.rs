@@ -15,6 +15,7 @@ pub mod model;
 pub mod probe;
 pub mod query;
 pub mod readiness;
+pub mod remote_write;
 pub mod render;
 pub mod serve;
 pub mod store;

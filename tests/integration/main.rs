@@ -13,6 +13,7 @@ mod probe;
 mod prometheus;
 mod query;
 mod readiness;
+mod remote_write;
 mod render;
 mod serve;
 mod services;
