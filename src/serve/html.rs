@@ -58,7 +58,7 @@ form.filter{display:flex;gap:.5em;flex-wrap:wrap}form.filter input[type=text]{fl
 const REFRESH_JS: &str = "
 (function(){function tick(){var u=new URL(location.href);u.searchParams.set('fragment','1');
 fetch(u,{credentials:'same-origin'}).then(function(r){if(!r.ok)throw r.status;return r.text()})
-.then(function(t){var m=document.getElementById('content');if(m&&document.activeElement.tagName!=='INPUT')m.innerHTML=t;})
+.then(function(t){var m=document.getElementById('content');if(m&&document.activeElement.tagName!=='INPUT'){m.innerHTML=t;m.dataset.refreshed=new Date().toISOString();}})
 .catch(function(){});}setInterval(tick,10000);})();
 ";
 

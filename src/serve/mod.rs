@@ -29,6 +29,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+/// Requests answered at once; more get 503.
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// Longest time one request may take.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How the server is started.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -111,6 +117,8 @@ pub struct AppState {
     pub rules: ReadinessRules,
     /// Start options.
     pub opts: Options,
+    /// Requests being answered (see [`MAX_IN_FLIGHT`]).
+    in_flight: tokio::sync::Semaphore,
     /// Latest snapshots by host, reloaded when `latest.json` changes (one entry per inventoried host).
     cache: Mutex<HashMap<String, Arc<Entry>>>,
 }
@@ -135,6 +143,7 @@ impl AppState {
             rollup_minutes,
             rules,
             opts,
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
             cache: Mutex::new(HashMap::new()),
         })
     }
@@ -339,7 +348,19 @@ async fn auth(State(state): State<Shared>, req: Request, next: Next) -> Response
             _ => return unauthorized(),
         }
     }
-    let mut resp = next.run(req).await;
+    // Bounded work: at most MAX_IN_FLIGHT requests at once and REQUEST_TIMEOUT each, so a flood or a slow
+    // disk cannot pile up tasks and memory.
+    let Ok(_permit) = state.in_flight.try_acquire() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy: too many requests at once\n",
+        )
+            .into_response();
+    };
+    let mut resp = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "timed out\n").into_response(),
+    };
     let h = resp.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -259,3 +259,58 @@ pub fn alerts(ts: &TelemetryStore, host: &str, since: i64, limit: usize) -> Resu
     out.truncate(limit);
     Ok(out.into_iter().map(|(_, a)| a).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::parquet_io::{write_atomic, Column};
+
+    #[test]
+    fn rollups_with_the_old_rate_names_are_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ts = TelemetryStore::new(dir.path());
+        let t0 = 1_700_000_000_000_000;
+        let path = ts
+            .dir()
+            .join("rollups_5m")
+            .join(format!("date={}", date_of(t0)))
+            .join("host=h")
+            .join("rollup.parquet");
+        let schema = "message rollups {
+  REQUIRED INT64 bucket_start (TIMESTAMP(MICROS,true));
+  REQUIRED DOUBLE cpu_pct_avg;
+  OPTIONAL DOUBLE net_rx_bytes_per_sec;
+  OPTIONAL DOUBLE net_tx_bytes_per_sec;
+}";
+        write_atomic(
+            &path,
+            schema,
+            vec![
+                Column::I64(vec![Some(t0)]),
+                Column::F64(vec![Some(12.5)]),
+                Column::F64(vec![Some(100.0)]),
+                Column::F64(vec![None]),
+            ],
+        )
+        .expect("writes");
+        let w = from_rollups(&ts, 5, "h", t0 - 1, t0 + 1).expect("reads");
+        assert_eq!(w.cpu_pct, vec![(t0, 12.5)]);
+        assert_eq!(w.net_rx_bps, vec![(t0, 100.0)]);
+        assert!(w.net_tx_bps.is_empty() && w.cpu_temp_c.is_empty());
+    }
+
+    #[test]
+    fn sample_rates_skip_counter_resets() {
+        let mut a = crate::telemetry::model::example_sample();
+        a.net_rx_bytes = Some(1000);
+        let mut b = a.clone();
+        b.as_of += 10_000_000;
+        b.net_rx_bytes = Some(3000);
+        let mut c = b.clone();
+        c.as_of += 10_000_000;
+        c.net_rx_bytes = Some(10);
+        let w = from_samples(&[a, b, c]);
+        assert_eq!(w.net_rx_bps.len(), 1);
+        assert!((w.net_rx_bps[0].1 - 200.0).abs() < 1e-9);
+    }
+}

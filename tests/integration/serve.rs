@@ -452,6 +452,24 @@ fn serve_pages_render_in_headless_chromium() {
             }
             _ => assert!(dom.contains("not available on this host")),
         }
+        if name == "fleet" {
+            // The page refetches its content after 10 s (virtual time) and marks the swap.
+            let (dom, log) = chrome(
+                &bin,
+                profile.path(),
+                &["--dump-dom".into(), "--virtual-time-budget=12000".into()],
+                &url,
+            );
+            assert!(
+                dom.contains("data-refreshed="),
+                "{name} did not refresh: {dom}"
+            );
+            assert!(
+                dom.contains("/hosts/dgx-a100"),
+                "{name} lost its content on refresh"
+            );
+            assert!(!log.contains("CONSOLE"), "{log}");
+        }
         for (width, height) in [(1280, 2400), (390, 2400)] {
             let file = shots.join(format!("{name}-{width}.png"));
             let _ = fs::remove_file(&file);
