@@ -1,7 +1,7 @@
 //! `hwinv export prometheus`: the fleet's latest snapshots (or some hosts) as Prometheus text, on stdout or
 //! written atomically for node_exporter's textfile collector.
 //!
-//! Orchestration only: the exposition lives in [`crate::prometheus`].
+//! Orchestration only: the exposition lives in [`crate::render::prometheus`], the push in [`crate::remote_write`].
 
 use crate::config::readiness::ReadinessRules;
 use crate::error::Exit;
