@@ -4,7 +4,6 @@
 use super::telemetry::{alerts, window, Window};
 use super::{blocking, error_response, Shared};
 use crate::query::{fields, lang, FieldSet};
-use crate::render::prometheus::{self, DEFAULT_PREFIX};
 use crate::store::events::{self, Event};
 use crate::telemetry::model::format_micros;
 use crate::telemetry::sink::now_micros;
@@ -45,9 +44,9 @@ pub fn pct_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A JSON answer.
-pub fn json_response(v: &Value) -> Response {
-    let body = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
+/// A JSON answer (compact: the 1,000-host answers stay small and quick to write).
+pub fn json_response(v: &impl serde::Serialize) -> Response {
+    let body = serde_json::to_string(v).unwrap_or_else(|_| "null".into());
     (
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
         body,
@@ -119,17 +118,24 @@ pub async fn hosts(State(st): State<Shared>, Query(q): Params) -> Response {
 /// `GET /api/hosts/<h>`: the snapshot, readiness, latest sample and alerts of the last week.
 pub async fn host(State(st): State<Shared>, Path(h): Path<String>) -> Response {
     blocking(move || {
+        /// Serialised straight from the cached snapshot.
+        #[derive(serde::Serialize)]
+        struct Answer<'a> {
+            host: &'a str,
+            snapshot: &'a crate::model::Snapshot,
+            readiness: &'a crate::readiness::HostReadiness,
+            latest_sample: Option<crate::telemetry::model::Sample>,
+            alerts: Vec<super::telemetry::AlertRow>,
+        }
         let e = st.entry(&h)?;
-        let last = st.telemetry.last_sample(&h).ok().flatten();
         let week = now_micros() - 7 * 86_400_000_000;
-        let al = alerts(&st.telemetry, &h, week, 100).unwrap_or_default();
-        Ok(json_response(&json!({
-            "host": h,
-            "snapshot": e.snap,
-            "readiness": e.readiness,
-            "latest_sample": last,
-            "alerts": al,
-        })))
+        Ok(json_response(&Answer {
+            host: &h,
+            snapshot: &e.snap,
+            readiness: &e.readiness,
+            latest_sample: st.telemetry.last_sample(&h).ok().flatten(),
+            alerts: alerts(&st.telemetry, &h, week, 100).unwrap_or_default(),
+        }))
     })
     .await
 }
@@ -280,9 +286,13 @@ pub async fn ollama(State(st): State<Shared>) -> Response {
 pub async fn readiness(State(st): State<Shared>) -> Response {
     blocking(move || {
         let (fleet, _) = st.fleet()?;
-        let rows: Vec<&crate::readiness::HostReadiness> =
-            fleet.iter().map(|(_, e)| &e.readiness).collect();
-        Ok(json_response(&json!({"readiness": rows})))
+        /// Serialised straight from the cached verdicts, without an intermediate `Value` tree.
+        #[derive(serde::Serialize)]
+        struct Answer<'a> {
+            readiness: Vec<&'a crate::readiness::HostReadiness>,
+        }
+        let readiness = fleet.iter().map(|(_, e)| &e.readiness).collect();
+        Ok(json_response(&Answer { readiness }))
     })
     .await
 }
@@ -334,11 +344,7 @@ pub async fn events(State(st): State<Shared>, Query(q): Params) -> Response {
 pub async fn metrics(State(st): State<Shared>) -> Response {
     blocking(move || {
         let (fleet, _) = st.fleet()?;
-        let loaded: Vec<(String, crate::model::Snapshot)> = fleet
-            .iter()
-            .map(|(h, e)| (h.clone(), e.snap.clone()))
-            .collect();
-        let text = prometheus::render(&loaded, &st.rules, DEFAULT_PREFIX);
+        let text = st.metrics_text(&fleet).as_str().to_owned();
         Ok((
             [(
                 header::CONTENT_TYPE,

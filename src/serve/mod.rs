@@ -99,8 +99,14 @@ pub struct Entry {
     pub snap: Snapshot,
     /// Readiness against every profile.
     pub readiness: HostReadiness,
-    key: (u64, i128, u64),
+    key: FileKey,
 }
+
+/// Identity of a `latest.json`: inode, modification time (ns), size.
+type FileKey = (u64, i128, u64);
+
+/// A rendered exposition and the snapshot identities it came from.
+type Rendered = (Vec<(String, FileKey)>, Arc<String>);
 
 /// What every request shares.
 #[derive(Debug)]
@@ -119,6 +125,8 @@ pub struct AppState {
     pub opts: Options,
     /// Requests being answered (see [`MAX_IN_FLIGHT`]).
     in_flight: tokio::sync::Semaphore,
+    /// The last `/metrics` text and the snapshot identities it was rendered from.
+    metrics: Mutex<Option<Rendered>>,
     /// Latest snapshots by host, reloaded when `latest.json` changes (one entry per inventoried host).
     cache: Mutex<HashMap<String, Arc<Entry>>>,
 }
@@ -144,6 +152,7 @@ impl AppState {
             rules,
             opts,
             in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
+            metrics: Mutex::new(None),
             cache: Mutex::new(HashMap::new()),
         })
     }
@@ -167,6 +176,29 @@ impl AppState {
             }
         }
         Ok((out, errors))
+    }
+
+    /// The `/metrics` exposition of `fleet`, rendered again only when a snapshot changed.
+    pub fn metrics_text(&self, fleet: &[Loaded]) -> Arc<String> {
+        let keys: Vec<(String, FileKey)> = fleet.iter().map(|(h, e)| (h.clone(), e.key)).collect();
+        if let Ok(m) = self.metrics.lock() {
+            if let Some((_, text)) = m.as_ref().filter(|(k, _)| *k == keys) {
+                return Arc::clone(text);
+            }
+        }
+        let loaded: Vec<(String, Snapshot)> = fleet
+            .iter()
+            .map(|(h, e)| (h.clone(), e.snap.clone()))
+            .collect();
+        let text = Arc::new(crate::render::prometheus::render(
+            &loaded,
+            &self.rules,
+            crate::render::prometheus::DEFAULT_PREFIX,
+        ));
+        if let Ok(mut m) = self.metrics.lock() {
+            *m = Some((keys, Arc::clone(&text)));
+        }
+        text
     }
 
     /// One host's entry, from the cache when its `latest.json` is unchanged.

@@ -244,6 +244,23 @@ fn serve_api_answers_json_and_escapes_hostile_strings() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // A new snapshot shows up without a restart, in the API and in /metrics.
+    edit_latest(root.path(), "runner", |v| {
+        v["hardware"]["memory_gb"] = json!(96);
+        v["hardware"]["memory"]["total_bytes"] = json!(96u64 << 30);
+    });
+    assert_eq!(
+        get_json(p, "/api/hosts/runner")["snapshot"]["hardware"]["memory_gb"],
+        96
+    );
+    let (_, _, again) = http(p, "GET", "/metrics", &[]);
+    assert!(
+        again.contains(&format!(
+            "hwinv_memory_bytes{{host=\"runner\"}} {}",
+            96u64 << 30
+        )),
+        "{again}"
+    );
     // Hostile strings are inert in every page.
     for path in ["/", "/hosts/runner", "/events", "/?fragment=1"] {
         let (code, _, html) = http(p, "GET", path, &[]);
