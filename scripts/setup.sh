@@ -20,6 +20,7 @@ have wget || need_apt+=(wget)
 have ip || need_apt+=(iproute2)
 have lsblk || need_apt+=(util-linux)
 have python3 || need_apt+=(python3 python3-pip)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ "${1:-}" = "--bench" ]; then
   have hyperfine || need_apt+=(hyperfine)
   have facter || need_apt+=(facter)

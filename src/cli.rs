@@ -3,7 +3,7 @@
 
 use crate::commands::{
     agent, capture, compare, diff, events, export, extract, generate, hosts, init, nats, readiness,
-    rollup, sample, show, sync, telemetry,
+    rollup, sample, serve, show, sync, telemetry,
 };
 use crate::error::Exit;
 use anyhow::Result;
@@ -64,6 +64,8 @@ pub enum Command {
     Agent(agent::AgentArgs),
     /// Write every host pushed to the hub into inventory/ (the same files extract writes).
     Sync(sync::SyncArgs),
+    /// Web dashboard, JSON API and /metrics over the inventory (http://127.0.0.1:8787 by default).
+    Serve(serve::ServeArgs),
     /// Print a shell completion script: `hwinv completions bash > /etc/bash_completion.d/hwinv`.
     Completions {
         /// The shell.
@@ -113,6 +115,7 @@ impl Cli {
             Command::Nats(args) => nats::run(&root, &args),
             Command::Agent(args) => agent::run(&root, &args),
             Command::Sync(args) => sync::run(&root, &args),
+            Command::Serve(args) => serve::run(&root, &args),
             // Both describe this very command line, so they live beside it.
             Command::Completions { shell } => {
                 let mut out = Vec::new();

@@ -18,6 +18,7 @@ pub mod output;
 pub mod readiness;
 pub mod rollup;
 pub mod sample;
+pub mod serve;
 pub mod show;
 pub mod sync;
 pub mod telemetry;

@@ -32,6 +32,7 @@ pub const FAMILIES: &[(&str, &str)] = &[
     ("llm_models_available", "Models the LLM server has installed."),
     ("llm_model_loaded", "A model loaded in the LLM server, with its family, size and quantization as labels; always 1."),
     ("llm_model_loaded_vram_bytes", "GPU memory a loaded model occupies, in bytes."),
+    ("llm_info", "A model loaded in the host's Ollama (any LLM service), by name; always 1."),
     ("container_running", "1 when the Docker container is running, else 0."),
     ("systemd_unit_active", "1 when the systemd unit named after a probed service (<service>.service) is active, else 0."),
     ("export_hosts", "Hosts in this export."),
@@ -247,6 +248,11 @@ pub fn render(hosts: &[(String, Snapshot)], rules: &ReadinessRules, prefix: &str
                         ("quantization", opt(m.quantization.as_deref())),
                     ]);
                     f.add("llm_model_loaded", l, 1);
+                    f.add(
+                        "llm_info",
+                        vec![("host", host.clone()), ("name", m.name.clone())],
+                        1,
+                    );
                     if let Some(vb) = m.vram_bytes {
                         f.add("llm_model_loaded_vram_bytes", base, vb);
                     }
@@ -276,6 +282,130 @@ pub fn render(hosts: &[(String, Snapshot)], rules: &ReadinessRules, prefix: &str
     }
     f.add("export_hosts", Vec::new(), sorted.len() as u64);
     f.render(prefix)
+}
+
+/// The GPU-readiness plan's series, for dashboards built on its names: (name, help).
+pub const TOM_FAMILIES: &[(&str, &str)] = &[
+    (
+        "tom_host_cpu_info",
+        "CPU model and physical cores as labels; always 1.",
+    ),
+    ("tom_host_ram_bytes", "Installed memory in bytes."),
+    ("tom_gpu_count", "GPUs the host reports."),
+    (
+        "tom_gpu_driver_info",
+        "GPU driver and the newest CUDA it supports as labels; always 1.",
+    ),
+    (
+        "tom_gpu_vram_bytes",
+        "Dedicated memory of one GPU in bytes.",
+    ),
+    (
+        "tom_service_up",
+        "1 when the service answered at the last extraction, else 0.",
+    ),
+    (
+        "tom_readiness_realtime",
+        "1 when the host passes the realtime profile, else 0.",
+    ),
+    (
+        "tom_readiness_single_agent",
+        "1 when the host passes the single-agent profile, else 0.",
+    ),
+    (
+        "tom_llm_info",
+        "A model loaded in the host's LLM server, by name; always 1.",
+    ),
+];
+
+/// The exposition with the GPU plan's names (`--names tom`): the same facts as [`render`], every series
+/// labelled with `host`, families in [`TOM_FAMILIES`] order, samples sorted by host.
+pub fn render_tom(hosts: &[(String, Snapshot)], rules: &ReadinessRules) -> String {
+    let mut sorted: Vec<&(String, Snapshot)> = hosts.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut fams: Vec<Vec<(Labels, u64)>> = vec![Vec::new(); TOM_FAMILIES.len()];
+    let mut add = |i: usize, labels: Labels, v: u64| fams[i].push((labels, v));
+    for (host, s) in &sorted {
+        let h = || vec![("host", host.clone())];
+        let mut l = h();
+        l.extend([
+            ("model", s.hardware.cpu_type.clone()),
+            ("cores", s.hardware.cpu_cores.to_string()),
+        ]);
+        add(0, l, 1);
+        if s.hardware.memory.total_bytes > 0 {
+            add(1, h(), s.hardware.memory.total_bytes);
+        }
+        if let Some(gpus) = &s.gpus {
+            add(2, h(), gpus.len() as u64);
+            let mut drivers: Vec<(String, String)> = gpus
+                .iter()
+                .map(|g| {
+                    (
+                        opt(g.driver_version.as_deref()),
+                        opt(g.cuda_version.as_deref()),
+                    )
+                })
+                .filter(|(d, c)| !d.is_empty() || !c.is_empty())
+                .collect();
+            drivers.sort();
+            drivers.dedup();
+            for (d, c) in drivers {
+                let mut l = h();
+                l.extend([("driver", d), ("cuda", c)]);
+                add(3, l, 1);
+            }
+            let mut gpus: Vec<_> = gpus.iter().collect();
+            gpus.sort_by_key(|g| g.index);
+            for g in gpus {
+                if let Some(v) = g.vram_bytes {
+                    let mut l = h();
+                    l.extend([("index", g.index.to_string()), ("name", g.name.clone())]);
+                    add(4, l, v);
+                }
+            }
+        }
+        let services = s.services.as_ref();
+        for (name, st) in services.and_then(|x| x.http.as_ref()).into_iter().flatten() {
+            let mut l = h();
+            l.push(("name", name.clone()));
+            add(5, l, u64::from(st.up));
+        }
+        for (i, profile) in [(6, "realtime"), (7, "single-agent")] {
+            if let Some(p) = rules.find(profile) {
+                add(i, h(), u64::from(readiness::evaluate(s, p, rules).ready));
+            }
+        }
+        let mut loaded: Vec<String> = services
+            .into_iter()
+            .flat_map(|sv| sv.llm.values())
+            .flat_map(|l| l.loaded.iter().flatten())
+            .map(|m| m.name.clone())
+            .collect();
+        loaded.sort();
+        loaded.dedup();
+        for m in loaded {
+            let mut l = h();
+            l.push(("name", m));
+            add(8, l, 1);
+        }
+    }
+    let mut out = String::new();
+    for ((name, help), samples) in TOM_FAMILIES.iter().zip(fams) {
+        if samples.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        for (labels, value) in samples {
+            let l: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape_label_value(v)))
+                .collect();
+            let _ = writeln!(out, "{name}{{{}}} {value}", l.join(","));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -200,9 +200,9 @@ pub struct Rollup {
     /// Bitwise OR of throttle_flags (null when no sample had them).
     pub throttle_flags_any: Option<i32>,
     /// Receive rate in bytes per second from counter deltas (null when no valid pair).
-    pub net_rx_bytes_per_sec: Option<f64>,
+    pub net_rx_rate_bps_avg: Option<f64>,
     /// Transmit rate in bytes per second from counter deltas (null when no valid pair).
-    pub net_tx_bytes_per_sec: Option<f64>,
+    pub net_tx_rate_bps_avg: Option<f64>,
 }
 
 /// One alert raised by a rule on one rollup bucket.

@@ -148,8 +148,8 @@ impl Acc {
             disk_free_pct_min: self.disk_pct_min,
             cpu_temp_c_max: self.temp_max,
             throttle_flags_any: self.throttle,
-            net_rx_bytes_per_sec: self.rx.per_sec(),
-            net_tx_bytes_per_sec: self.tx.per_sec(),
+            net_rx_rate_bps_avg: self.rx.per_sec(),
+            net_tx_rate_bps_avg: self.tx.per_sec(),
         }
     }
 }
@@ -275,15 +275,15 @@ mod tests {
         assert!((b0.cpu_pct_avg - 40.0).abs() < 1e-9);
         assert_eq!(b0.cpu_pct_p95, 100.0); // rank ceil(3.8) = 4
         assert_eq!(b0.cpu_pct_max, 100.0);
-        assert_eq!(b0.net_rx_bytes_per_sec, Some(6000.0 / 180.0));
-        assert_eq!(b0.net_tx_bytes_per_sec, None);
+        assert_eq!(b0.net_rx_rate_bps_avg, Some(6000.0 / 180.0));
+        assert_eq!(b0.net_tx_rate_bps_avg, None);
         let b2 = &r[1];
         assert_eq!(b2.bucket_start, T0 + 600 * MICROS_PER_SEC);
         assert_eq!(b2.sample_count, 3);
         assert!((b2.cpu_pct_avg - 60.0).abs() < 1e-9);
         assert_eq!(b2.cpu_pct_p95, 70.0);
         // (6420-6000) over 420 s, reset pair dropped, (700-100) over 60 s
-        assert_eq!(b2.net_rx_bytes_per_sec, Some((420.0 + 600.0) / 480.0));
+        assert_eq!(b2.net_rx_rate_bps_avg, Some((420.0 + 600.0) / 480.0));
     }
 
     #[test]
@@ -297,7 +297,7 @@ mod tests {
         b.throttle_flags = Some(0x50005);
         let r = rollup(&[a.clone(), b], 60, 900);
         assert_eq!(r.len(), 1);
-        assert_eq!(r[0].net_rx_bytes_per_sec, None);
+        assert_eq!(r[0].net_rx_rate_bps_avg, None);
         assert_eq!(r[0].cpu_temp_c_max, None);
         assert_eq!(r[0].throttle_flags_any, Some(0x50005));
         assert_eq!(r[0].disk_root_free_gb_min, Some(20.0));

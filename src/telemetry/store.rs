@@ -60,8 +60,8 @@ pub const ROLLUP_SCHEMA: &str = "message rollups {
   OPTIONAL DOUBLE disk_free_pct_min;
   OPTIONAL DOUBLE cpu_temp_c_max;
   OPTIONAL INT32 throttle_flags_any;
-  OPTIONAL DOUBLE net_rx_bytes_per_sec;
-  OPTIONAL DOUBLE net_tx_bytes_per_sec;
+  OPTIONAL DOUBLE net_rx_rate_bps_avg;
+  OPTIONAL DOUBLE net_tx_rate_bps_avg;
 }";
 
 /// Parquet schema of the alerts dataset.
@@ -206,8 +206,8 @@ fn rollup_columns(rows: &[Rollup]) -> Vec<Column> {
         f64c(|r| r.disk_free_pct_min),
         f64c(|r| r.cpu_temp_c_max),
         Column::I32(rows.iter().map(|r| r.throttle_flags_any).collect()),
-        f64c(|r| r.net_rx_bytes_per_sec),
-        f64c(|r| r.net_tx_bytes_per_sec),
+        f64c(|r| r.net_rx_rate_bps_avg),
+        f64c(|r| r.net_tx_rate_bps_avg),
     ]
 }
 

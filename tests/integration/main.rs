@@ -2,6 +2,7 @@
 #![allow(clippy::disallowed_methods)] // tests start real sshd, nix, nats-server and friends
 #![allow(unreachable_pub)] // helpers shared between test modules
 
+mod alerts;
 mod cli;
 mod extract;
 mod faults;
@@ -15,7 +16,9 @@ mod prometheus;
 mod push;
 mod query;
 mod readiness;
+mod remote_write;
 mod render;
+mod serve;
 mod services;
 mod telemetry;
 mod util;

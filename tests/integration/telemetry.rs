@@ -355,7 +355,7 @@ fn hand_computed_rollups_alerts_and_rejects_through_duckdb() {
         "select host_id, strftime(bucket_start at time zone 'UTC', '%H:%M') as bucket, \
          typeof(bucket_start) as t, sample_count, cpu_pct_avg, cpu_pct_p95, cpu_pct_max, \
          ram_used_mb_avg, ram_used_mb_max, ram_used_pct_max, disk_root_free_gb_min, disk_free_pct_min, \
-         cpu_temp_c_max, throttle_flags_any, net_rx_bytes_per_sec, net_tx_bytes_per_sec \
+         cpu_temp_c_max, throttle_flags_any, net_rx_rate_bps_avg, net_tx_rate_bps_avg \
          from 'telemetry/rollups_5m/**/*.parquet' order by host_id, bucket_start",
     );
     assert_eq!(rows.len(), 3, "{rows:?}");
@@ -380,8 +380,8 @@ fn hand_computed_rollups_alerts_and_rejects_through_duckdb() {
     assert!(close(f(&b0["disk_free_pct_min"]), 7.0));
     assert!(close(f(&b0["cpu_temp_c_max"]), 85.0)); // the null at 10:01 ignored
     assert_eq!(b0["throttle_flags_any"], 0x50005);
-    assert!(close(f(&b0["net_rx_bytes_per_sec"]), 24_000.0 / 240.0));
-    assert!(close(f(&b0["net_tx_bytes_per_sec"]), 2_400.0 / 240.0));
+    assert!(close(f(&b0["net_rx_rate_bps_avg"]), 24_000.0 / 240.0));
+    assert!(close(f(&b0["net_tx_rate_bps_avg"]), 2_400.0 / 240.0));
     // 10:05 is empty: no row. pi4 10:10 — samples 10:10, 10:11 (counter reset), 10:12.
     assert_eq!(b2["bucket"], "10:10");
     assert_eq!(b2["sample_count"], 3);
@@ -390,8 +390,8 @@ fn hand_computed_rollups_alerts_and_rejects_through_duckdb() {
     assert!(close(f(&b2["cpu_temp_c_max"]), 55.0));
     assert_eq!(b2["throttle_flags_any"], 0x50000);
     // 10:04->10:10: +6000 B in 360 s; 10:10->10:11: reset, dropped; 10:11->10:12: +3000 B in 60 s.
-    assert!(close(f(&b2["net_rx_bytes_per_sec"]), 9_000.0 / 420.0));
-    assert!(close(f(&b2["net_tx_bytes_per_sec"]), 900.0 / 420.0));
+    assert!(close(f(&b2["net_rx_rate_bps_avg"]), 9_000.0 / 420.0));
+    assert!(close(f(&b2["net_tx_rate_bps_avg"]), 900.0 / 420.0));
     // ws1: one sample, no counters.
     assert_eq!(
         (ws["host_id"].as_str(), ws["bucket"].as_str()),
@@ -400,7 +400,7 @@ fn hand_computed_rollups_alerts_and_rejects_through_duckdb() {
     assert_eq!(ws["sample_count"], 1);
     assert!(close(f(&ws["cpu_pct_p95"]), 5.0));
     assert!(close(f(&ws["ram_used_pct_max"]), 12.5));
-    assert!(ws["net_rx_bytes_per_sec"].is_null() && ws["cpu_temp_c_max"].is_null());
+    assert!(ws["net_rx_rate_bps_avg"].is_null() && ws["cpu_temp_c_max"].is_null());
     assert!(ws["throttle_flags_any"].is_null());
 
     let alerts = duckdb(
