@@ -78,6 +78,34 @@ pub enum TextFormat {
     Json,
 }
 
+/// `--format text|json` and its shorthand `--json`, for commands that print text or JSON.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TextOutput {
+    /// Output format (`json`: JSON on standard output, and nothing else there).
+    #[arg(short = 'f', long, value_enum, default_value = "text")]
+    pub format: TextFormat,
+
+    /// The same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl TextOutput {
+    /// The format asked for.
+    pub fn format(&self) -> TextFormat {
+        if self.json {
+            TextFormat::Json
+        } else {
+            self.format
+        }
+    }
+
+    /// JSON was asked for.
+    pub fn is_json(&self) -> bool {
+        self.format() == TextFormat::Json
+    }
+}
+
 /// When to color output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {

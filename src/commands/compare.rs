@@ -1,6 +1,6 @@
 //! `hwinv compare A B [C...]`: the latest hardware of several hosts side by side, differences marked.
 
-use super::args::{ColorChoice, TextFormat};
+use super::args::{ColorChoice, TextOutput};
 use super::output::{print, use_color};
 use crate::error::Exit;
 use crate::model::Snapshot;
@@ -25,13 +25,8 @@ pub struct CompareArgs {
     #[arg(long)]
     pub exit_code: bool,
 
-    /// Output format.
-    #[arg(short = 'f', long, value_enum, default_value = "text")]
-    pub format: TextFormat,
-
-    /// JSON on standard output (the same as --format json).
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: TextOutput,
 
     /// Highlight differences in color.
     #[arg(long, value_enum, default_value = "auto")]
@@ -202,7 +197,7 @@ pub fn run(root: &Path, args: &CompareArgs) -> Result<Exit> {
         .iter()
         .filter(|r| !args.only_differences || r.differs())
         .collect();
-    if args.json || args.format == TextFormat::Json {
+    if args.output.is_json() {
         let facts: Vec<Value> = shown
             .iter()
             .map(|r| json!({"fact": r.fact, "values": r.values, "differs": r.differs()}))

@@ -4,7 +4,7 @@
 //! by name, GPUs by UUID, PCI bus id or index), so a new disk reads as one added disk, not as every later
 //! disk changed.
 
-use super::args::{ColorChoice, TextFormat};
+use super::args::{ColorChoice, TextOutput};
 use super::output::{print, use_color};
 use crate::error::Exit;
 use crate::store::{self, Store};
@@ -36,13 +36,8 @@ pub struct DiffArgs {
     #[arg(long)]
     pub exit_code: bool,
 
-    /// Output format.
-    #[arg(short = 'f', long, value_enum, default_value = "text")]
-    pub format: TextFormat,
-
-    /// JSON on standard output (the same as --format json).
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: TextOutput,
 
     /// Color the changes.
     #[arg(long, value_enum, default_value = "auto")]
@@ -286,7 +281,7 @@ pub fn run(root: &Path, args: &DiffArgs) -> Result<Exit> {
             .unwrap_or("?")
             .to_string()
     };
-    if args.json || args.format == TextFormat::Json {
+    if args.output.is_json() {
         let list: Vec<Value> = changes
             .iter()
             .map(|c| {

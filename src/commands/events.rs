@@ -1,6 +1,6 @@
 //! `hwinv events`: read `inventory/events.jsonl`, filtered by type, host and time.
 
-use super::args::TextFormat;
+use super::args::{TextFormat, TextOutput};
 use super::output::print;
 use crate::error::Exit;
 use crate::model::time::{parse_stamp, rfc3339, stamp_display};
@@ -40,13 +40,8 @@ pub struct EventsArgs {
     #[arg(short = 'n', long, value_name = "N")]
     pub last: Option<usize>,
 
-    /// `text`, or `json` (one event per line, as stored).
-    #[arg(short = 'f', long, value_enum, default_value = "text")]
-    pub format: TextFormat,
-
-    /// JSON on standard output (the same as --format json).
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: TextOutput,
 
     /// Print the hub's events live as hosts push them, until Ctrl-C (needs --server and --creds).
     #[arg(long, requires_all = ["server", "creds"], conflicts_with_all = ["since", "until", "last"])]
@@ -190,12 +185,7 @@ pub fn run(root: &Path, args: &EventsArgs) -> Result<Exit> {
     }
     let mut out = String::new();
     for e in &hits {
-        let format = if args.json {
-            TextFormat::Json
-        } else {
-            args.format
-        };
-        out.push_str(&line(e, format)?);
+        out.push_str(&line(e, args.output.format())?);
     }
     print(&out)?;
     if hits.is_empty() {
@@ -237,7 +227,7 @@ fn follow(args: &EventsArgs) -> Result<Exit> {
         let wanted = (args.kinds.is_empty() || args.kinds.iter().any(|t| type_matches(t, &e.kind)))
             && (args.host.is_empty() || args.host.contains(&e.host));
         if wanted {
-            print(&line(e, args.format)?)?;
+            print(&line(e, args.output.format())?)?;
         }
         Ok(true)
     })?;

@@ -1,6 +1,6 @@
 //! `hwinv show HOST [--at TIMESTAMP | --list]`, and choosing a snapshot by time (shared with `diff`).
 
-use super::args::TextFormat;
+use super::args::TextOutput;
 use super::output::print;
 use crate::error::Exit;
 use crate::model::time::stamp_display;
@@ -25,13 +25,8 @@ pub struct ShowArgs {
     #[arg(long, conflicts_with = "at")]
     pub list: bool,
 
-    /// `text`, or `json`: the snapshot file byte for byte.
-    #[arg(short = 'f', long, value_enum, default_value = "text")]
-    pub format: TextFormat,
-
-    /// JSON on standard output (the same as --format json).
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: TextOutput,
 }
 
 fn latest_name(store: &Store, host: &str) -> Option<String> {
@@ -59,7 +54,7 @@ pub fn run(root: &Path, args: &ShowArgs) -> Result<Exit> {
             } else {
                 ""
             };
-            if args.json || args.format == TextFormat::Json {
+            if args.output.is_json() {
                 let v = serde_json::json!({"collected_at": when, "snapshot": format!("inventory/{host}/{name}"),
                     "latest": !mark.is_empty()});
                 let _ = writeln!(out, "{v}");
@@ -81,7 +76,7 @@ pub fn run(root: &Path, args: &ShowArgs) -> Result<Exit> {
         std::fs::read(&path).with_context(|| format!("unable to read '{}'", path.display()))?;
     let snap: Snapshot = serde_json::from_slice(&bytes)
         .with_context(|| format!("'{}' is not a valid snapshot", path.display()))?;
-    if args.json || args.format == TextFormat::Json {
+    if args.output.is_json() {
         print(&String::from_utf8_lossy(&bytes))?;
         return Ok(Exit::Success);
     }
