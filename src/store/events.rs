@@ -30,29 +30,7 @@ pub struct Event {
 
 /// Append one event to `path`, creating the file and its directory when missing.
 pub fn append(path: &Path, event: &Event) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("unable to create '{}'", dir.display()))?;
-    }
-    let mut line = serde_json::to_vec(event).context("unable to encode event")?;
-    line.push(b'\n');
-    let lock_path = path.with_extension("jsonl.lock");
-    let _lock = super::lock(&lock_path)?;
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("unable to open '{}'", path.display()))?;
-    let len = file
-        .metadata()
-        .with_context(|| format!("unable to read '{}'", path.display()))?
-        .len();
-    if let Err(e) = file.write_all(&line) {
-        // A full disk can take part of the line: cut it off again (we hold the lock), so the log never
-        // holds a torn line.
-        let _ = file.set_len(len);
-        return Err(e).with_context(|| format!("unable to append to '{}'", path.display()));
-    }
-    Ok(())
+    append_all(path, std::slice::from_ref(event))
 }
 
 /// Append `batch` to `path` in order, under one lock and with one write (`hwinv sync` appends thousands).
@@ -75,8 +53,17 @@ pub fn append_all(path: &Path, batch: &[Event]) -> Result<()> {
         .append(true)
         .open(path)
         .with_context(|| format!("unable to open '{}'", path.display()))?;
-    file.write_all(&lines)
-        .with_context(|| format!("unable to append to '{}'", path.display()))
+    let len = file
+        .metadata()
+        .with_context(|| format!("unable to read '{}'", path.display()))?
+        .len();
+    if let Err(e) = file.write_all(&lines) {
+        // A full disk can take part of the lines: cut them off again (we hold the lock), so the log never
+        // holds a torn line.
+        let _ = file.set_len(len);
+        return Err(e).with_context(|| format!("unable to append to '{}'", path.display()));
+    }
+    Ok(())
 }
 
 /// Read every event; lines that are not valid events are skipped (a torn line from a crash of an

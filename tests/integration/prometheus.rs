@@ -7,7 +7,7 @@
 
 use crate::readiness::{edit_latest, replay};
 use crate::services::{extract_with, redact_ports, Fleet};
-use crate::util::{free_port, hwinv, repo, require, run};
+use crate::util::{free_port, hwinv, promtool, repo, require, run};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;
@@ -50,31 +50,6 @@ fn fleet() -> tempfile::TempDir {
 
 fn export(root: &Path, args: &[&str]) -> (i32, String, String) {
     run(hwinv(root).args(["export", "prometheus"]).args(args))
-}
-
-/// `promtool check metrics` on `text`: (exit status, its complaints).
-fn promtool(text: &str) -> (i32, String) {
-    let tool = require("promtool");
-    let mut child = Command::new(tool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let msg = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), msg)
 }
 
 fn redact_export(text: &str) -> String {

@@ -3,7 +3,7 @@
 //! the fleet and a host page with charts (screenshots kept under target/serve-screenshots/).
 
 use crate::readiness::{edit_latest, replay};
-use crate::util::{free_port, hwinv, repo, require, run};
+use crate::util::{free_port, hwinv, repo, run};
 use serde_json::{json, Value};
 use std::fs;
 use std::io::{Read, Write};
@@ -224,25 +224,8 @@ fn serve_api_answers_json_and_escapes_hostile_strings() {
     let (code, _, metrics) = http(p, "GET", "/metrics", &[]);
     assert_eq!(code, 200);
     assert!(metrics.contains("hwinv_host_info"), "{metrics}");
-    let mut child = Command::new(require("promtool"))
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(metrics.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, msg) = crate::util::promtool(&metrics);
+    assert_eq!(code, 0, "{msg}");
 
     // A new snapshot shows up without a restart, in the API and in /metrics.
     edit_latest(root.path(), "runner", |v| {
